@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mxcheck",
+    products: [
+        .executable(name: "mxcheck", targets: ["mxcheck"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "CMXCheckShims",
+            dependencies: ["COpenSSL"]
+        ),
+        .target(
+            name: "MXCheckCore",
+            dependencies: ["COpenSSL", "CMXCheckShims"]
+        ),
+        .executableTarget(
+            name: "mxcheck",
+            dependencies: [
+                "MXCheckCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "MXCheckCoreTests",
+            dependencies: ["MXCheckCore"]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

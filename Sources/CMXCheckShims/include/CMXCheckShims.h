@@ -1,0 +1,73 @@
+#ifndef CMXCHECK_SHIMS_H
+#define CMXCHECK_SHIMS_H
+// C functions wrapping the OpenSSL macros (and varargs) Swift cannot call.
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int CMXCheckShims_SSL_set_tlsext_host_name(SSL *ssl, const char *name);
+int CMXCheckShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
+int CMXCheckShims_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);
+/// Name of the negotiated key-exchange group ("X25519", "secp256r1", "ffdhe2048"), or NULL.
+const char *CMXCheckShims_SSL_negotiated_group_name(SSL *ssl);
+/// The server's ephemeral key (caller frees with EVP_PKEY_free), or NULL.
+EVP_PKEY *CMXCheckShims_SSL_get_peer_tmp_key(SSL *ssl);
+
+int CMXCheckShims_sk_X509_num(const STACK_OF(X509) *stack);
+X509 *CMXCheckShims_sk_X509_value(const STACK_OF(X509) *stack, int index);
+STACK_OF(X509) *CMXCheckShims_sk_X509_new_null(void);
+int CMXCheckShims_sk_X509_push(STACK_OF(X509) *stack, X509 *cert);
+/// Frees the stack and drops one reference of every certificate in it.
+void CMXCheckShims_sk_X509_pop_free(STACK_OF(X509) *stack);
+
+/// Copies a certificate's DER encoding into a new buffer (free with CMXCheckShims_free); returns its length or -1.
+int CMXCheckShims_X509_to_der(X509 *cert, unsigned char **out);
+X509 *CMXCheckShims_X509_from_der(const unsigned char *der, long length);
+void CMXCheckShims_free(void *pointer);
+
+/// RFC 2253 one-line name ("CN=R11,O=Let's Encrypt,C=US") into buf; returns its length or -1.
+int CMXCheckShims_X509_NAME_rfc2253(const X509_NAME *name, char *buf, int capacity);
+/// The value of the last CN in a name into buf; returns its length or -1.
+int CMXCheckShims_X509_NAME_last_cn(const X509_NAME *name, char *buf, int capacity);
+
+/// ASN1_TIME as seconds since 1970; returns 1 on success.
+int CMXCheckShims_ASN1_TIME_to_unix(const ASN1_TIME *time, int64_t *out);
+
+/// Subject alternative names. kind: 0 = DNS, 1 = IP (text form). Returns the count.
+int CMXCheckShims_X509_san_count(X509 *cert);
+/// kind: 0 DNS, 1 IP, -1 other. Writes the value as text into buf; returns its length or -1.
+int CMXCheckShims_X509_san_at(X509 *cert, int index, int *kind, char *buf, int capacity);
+
+/// Verifies leaf with the untrusted chain at a fixed time against the store. Every error met is
+/// recorded (depth, code) and verification goes on, so all reasons come out of one pass.
+/// Returns the number of errors written (at most capacity); *total gets the number met.
+int CMXCheckShims_verify_chain(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted,
+                               int64_t at_time, int *depths, int *codes, int capacity, int *total);
+
+/// 1 when the certificate is self-issued and its signature verifies with its own key.
+int CMXCheckShims_X509_is_self_signed(X509 *cert);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
+
+#ifndef CMXCHECK_SHIMS_OPTIONS
+#define CMXCHECK_SHIMS_OPTIONS
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// Lets the client talk to servers without secure renegotiation (observe legacy servers, don't refuse them).
+void CMXCheckShims_SSL_CTX_allow_legacy_servers(SSL_CTX *ctx);
+/// The SHA-256 digest of a DER buffer into out (32 bytes); returns 1 on success.
+int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char *out);
+#ifdef __cplusplus
+}
+#endif
+#endif

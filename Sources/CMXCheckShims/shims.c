@@ -1,0 +1,262 @@
+#include "CMXCheckShims.h"
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <string.h>
+#include <stdio.h>
+#include <time.h>
+
+int CMXCheckShims_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
+    return (int)SSL_set_tlsext_host_name(ssl, name);
+}
+
+int CMXCheckShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_min_proto_version(ctx, version);
+}
+
+int CMXCheckShims_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_max_proto_version(ctx, version);
+}
+
+const char *CMXCheckShims_SSL_negotiated_group_name(SSL *ssl) {
+    int nid = SSL_get_negotiated_group(ssl);
+    if (nid == 0 || nid == NID_undef) {
+        return NULL;
+    }
+    const char *name = SSL_group_to_name(ssl, nid);
+    if (name != NULL) {
+        return name;
+    }
+    return OBJ_nid2sn(nid);
+}
+
+EVP_PKEY *CMXCheckShims_SSL_get_peer_tmp_key(SSL *ssl) {
+    EVP_PKEY *key = NULL;
+    if (SSL_get_peer_tmp_key(ssl, &key) != 1) {
+        return NULL;
+    }
+    return key;
+}
+
+int CMXCheckShims_sk_X509_num(const STACK_OF(X509) *stack) {
+    return stack == NULL ? 0 : sk_X509_num(stack);
+}
+
+X509 *CMXCheckShims_sk_X509_value(const STACK_OF(X509) *stack, int index) {
+    return sk_X509_value(stack, index);
+}
+
+STACK_OF(X509) *CMXCheckShims_sk_X509_new_null(void) {
+    return sk_X509_new_null();
+}
+
+int CMXCheckShims_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) {
+    return sk_X509_push(stack, cert);
+}
+
+void CMXCheckShims_sk_X509_pop_free(STACK_OF(X509) *stack) {
+    sk_X509_pop_free(stack, X509_free);
+}
+
+int CMXCheckShims_X509_to_der(X509 *cert, unsigned char **out) {
+    *out = NULL;
+    return i2d_X509(cert, out);
+}
+
+X509 *CMXCheckShims_X509_from_der(const unsigned char *der, long length) {
+    const unsigned char *cursor = der;
+    return d2i_X509(NULL, &cursor, length);
+}
+
+void CMXCheckShims_free(void *pointer) {
+    OPENSSL_free(pointer);
+}
+
+static int copy_bio(BIO *bio, char *buf, int capacity) {
+    char *data = NULL;
+    long length = BIO_get_mem_data(bio, &data);
+    if (length < 0 || capacity <= 0) {
+        return -1;
+    }
+    if (length >= capacity) {
+        length = capacity - 1;
+    }
+    memcpy(buf, data, (size_t)length);
+    buf[length] = 0;
+    return (int)length;
+}
+
+int CMXCheckShims_X509_NAME_rfc2253(const X509_NAME *name, char *buf, int capacity) {
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (bio == NULL) {
+        return -1;
+    }
+    int result = -1;
+    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        result = copy_bio(bio, buf, capacity);
+    }
+    BIO_free(bio);
+    return result;
+}
+
+int CMXCheckShims_X509_NAME_last_cn(const X509_NAME *name, char *buf, int capacity) {
+    int index = -1, last = -1;
+    while ((index = X509_NAME_get_index_by_NID(name, NID_commonName, index)) >= 0) {
+        last = index;
+    }
+    if (last < 0) {
+        return -1;
+    }
+    ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
+    unsigned char *utf8 = NULL;
+    int length = ASN1_STRING_to_UTF8(&utf8, data);
+    if (length < 0) {
+        return -1;
+    }
+    if (length >= capacity) {
+        length = capacity - 1;
+    }
+    memcpy(buf, utf8, (size_t)length);
+    buf[length] = 0;
+    OPENSSL_free(utf8);
+    return length;
+}
+
+int CMXCheckShims_ASN1_TIME_to_unix(const ASN1_TIME *time, int64_t *out) {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (time == NULL || ASN1_TIME_to_tm(time, &tm) != 1) {
+        return 0;
+    }
+    *out = (int64_t)timegm(&tm);
+    return 1;
+}
+
+int CMXCheckShims_X509_san_count(X509 *cert) {
+    GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    if (names == NULL) {
+        return 0;
+    }
+    int count = sk_GENERAL_NAME_num(names);
+    GENERAL_NAMES_free(names);
+    return count;
+}
+
+int CMXCheckShims_X509_san_at(X509 *cert, int index, int *kind, char *buf, int capacity) {
+    *kind = -1;
+    GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    if (names == NULL || capacity <= 0) {
+        GENERAL_NAMES_free(names);
+        return -1;
+    }
+    int result = -1;
+    if (index >= 0 && index < sk_GENERAL_NAME_num(names)) {
+        GENERAL_NAME *name = sk_GENERAL_NAME_value(names, index);
+        if (name->type == GEN_DNS) {
+            const ASN1_IA5STRING *dns = name->d.dNSName;
+            int length = ASN1_STRING_length(dns);
+            if (length >= capacity) {
+                length = capacity - 1;
+            }
+            memcpy(buf, ASN1_STRING_get0_data(dns), (size_t)length);
+            buf[length] = 0;
+            *kind = 0;
+            result = length;
+        } else if (name->type == GEN_IPADD) {
+            const ASN1_OCTET_STRING *ip = name->d.iPAddress;
+            const unsigned char *bytes = ASN1_STRING_get0_data(ip);
+            int length = ASN1_STRING_length(ip);
+            if (length == 4) {
+                result = snprintf(buf, (size_t)capacity, "%u.%u.%u.%u", bytes[0], bytes[1], bytes[2], bytes[3]);
+                *kind = 1;
+            } else if (length == 16) {
+                int written = 0;
+                for (int i = 0; i < 16 && written < capacity; i += 2) {
+                    written += snprintf(buf + written, (size_t)(capacity - written), i == 0 ? "%x" : ":%x",
+                                        (unsigned)(bytes[i] << 8 | bytes[i + 1]));
+                }
+                result = written;
+                *kind = 1;
+            }
+        }
+    }
+    GENERAL_NAMES_free(names);
+    return result;
+}
+
+typedef struct {
+    int *depths;
+    int *codes;
+    int capacity;
+    int count;
+    int total;
+} verify_record;
+
+static int verify_record_index = -1;
+
+static int record_error(int ok, X509_STORE_CTX *ctx) {
+    if (!ok) {
+        verify_record *record = X509_STORE_CTX_get_ex_data(ctx, verify_record_index);
+        if (record != NULL) {
+            int depth = X509_STORE_CTX_get_error_depth(ctx);
+            int code = X509_STORE_CTX_get_error(ctx);
+            int seen = 0;
+            for (int i = 0; i < record->count; i++) {
+                if (record->depths[i] == depth && record->codes[i] == code) {
+                    seen = 1;
+                }
+            }
+            if (!seen) {
+                record->total++;
+                if (record->count < record->capacity) {
+                    record->depths[record->count] = depth;
+                    record->codes[record->count] = code;
+                    record->count++;
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+int CMXCheckShims_verify_chain(X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted,
+                               int64_t at_time, int *depths, int *codes, int capacity, int *total) {
+    if (verify_record_index < 0) {
+        verify_record_index = X509_STORE_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    }
+    verify_record record = {depths, codes, capacity, 0, 0};
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    if (ctx == NULL) {
+        return -1;
+    }
+    if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
+        X509_STORE_CTX_free(ctx);
+        return -1;
+    }
+    X509_STORE_CTX_set_ex_data(ctx, verify_record_index, &record);
+    X509_STORE_CTX_set_verify_cb(ctx, record_error);
+    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_time(param, (time_t)at_time);
+    X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+    int result = X509_verify_cert(ctx);
+    if (result != 1 && record.total == 0) {
+        record_error(0, ctx);
+    }
+    X509_STORE_CTX_free(ctx);
+    *total = record.total;
+    return record.count;
+}
+
+int CMXCheckShims_X509_is_self_signed(X509 *cert) {
+    return X509_self_signed(cert, 1) == 1 ? 1 : 0;
+}
+
+void CMXCheckShims_SSL_CTX_allow_legacy_servers(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT);
+}
+
+int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char *out) {
+    unsigned int size = 0;
+    return EVP_Digest(data, length, out, &size, EVP_sha256(), NULL) == 1 && size == 32 ? 1 : 0;
+}

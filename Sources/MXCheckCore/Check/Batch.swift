@@ -1,0 +1,46 @@
+import Foundation
+
+/// Runs blocking checks on up to `concurrency` threads and hands each result over as soon as it is done.
+public enum Batch {
+    public static func run<Item: Sendable, Result: Sendable>(
+        _ items: [Item], concurrency: Int, work: @escaping @Sendable (Item) -> Result,
+        onResult: @escaping @Sendable (Result) -> Void
+    ) {
+        guard !items.isEmpty else { return }
+        let queue = WorkQueue(items)
+        let lock = NSLock()
+        let workers = max(1, min(concurrency, items.count))
+        let done = DispatchGroup()
+        for _ in 0..<workers {
+            done.enter()
+            let thread = Thread {
+                while let item = queue.next() {
+                    let result = work(item)
+                    lock.withLock { onResult(result) }
+                }
+                done.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        done.wait()
+    }
+
+    private final class WorkQueue<Item>: @unchecked Sendable {
+        private var items: [Item]
+        private var index = 0
+        private let lock = NSLock()
+
+        init(_ items: [Item]) {
+            self.items = items
+        }
+
+        func next() -> Item? {
+            lock.withLock {
+                guard index < items.count else { return nil }
+                defer { index += 1 }
+                return items[index]
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+
+/// What a check needs besides the endpoint.
+public struct CheckSettings: Sendable {
+    /// The name sent in EHLO.
+    public var ehloName: String?
+    /// Bound on the whole dialog with one endpoint, in seconds.
+    public var timeout: Double
+    /// How long to look for plaintext after the 220 to STARTTLS before the handshake.
+    public var injectionWindowMilliseconds: Int32 = 10
+
+    public init(ehloName: String?, timeout: Double) {
+        self.ehloName = ehloName
+        self.timeout = timeout
+    }
+}
+
+/// Runs the SMTP/TLS dialog with one endpoint: one connection, never MAIL, RCPT, DATA, VRFY or EXPN.
+public struct Checker: Sendable {
+    public let context: TLSClientContext
+    public let trustStore: TrustStore
+    public let settings: CheckSettings
+
+    public init(context: TLSClientContext, trustStore: TrustStore, settings: CheckSettings) {
+        self.context = context
+        self.trustStore = trustStore
+        self.settings = settings
+    }
+
+    /// Observes an endpoint; `transcript` receives each C:/S: line as it happens.
+    public func observe(_ endpoint: Endpoint, now: Date, transcript: (@Sendable (String) -> Void)? = nil) -> Observation {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var observation = Observation(endpoint: endpoint)
+        let deadline = Deadline(secondsFromNow: settings.timeout)
+        var lines: [String] = []
+        let record: (String) -> Void = { line in
+            lines.append(line)
+            transcript?(line)
+        }
+        do {
+            try run(endpoint, deadline: deadline, into: &observation, record: record)
+        } catch {
+            observation.failure = error
+        }
+        if let tls = observation.tls {
+            for der in tls.chainDER {
+                do { observation.chain.append(try CertificateFacts(der: der)) } catch {
+                    observation.chainParseErrors.append(error.description)
+                }
+            }
+            if !tls.chainDER.isEmpty {
+                observation.verification = trustStore.verify(chainDER: tls.chainDER, at: now)
+            }
+        }
+        observation.transcript = lines
+        observation.durationMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        return observation
+    }
+
+    private func run(_ endpoint: Endpoint, deadline: Deadline, into observation: inout Observation, record: @escaping (String) -> Void) throws(DialogFailure) {
+        let connection: TCPConnection
+        observation.connections += 1
+        do {
+            connection = try TCPConnection.connect(address: endpoint.address, port: endpoint.port, deadline: deadline)
+        } catch {
+            throw Checker.connectFailure(error)
+        }
+        defer { connection.close() }
+        let plain = PlainStream(connection: connection)
+        let dialog = SMTPDialog(stream: plain, record: record)
+        let ehloName = settings.ehloName ?? connection.localAddressLiteral() ?? "[127.0.0.1]"
+
+        if endpoint.tls == .implicit {
+            let session = try handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record)
+            defer { session.shutdown() }
+            dialog.stream = TLSStream(session: session)
+            try greetAndHello(dialog, ehloName: ehloName, deadline: deadline, observation: &observation)
+            observation.starttlsOffered = Capabilities(lines: observation.ehloCapabilities).contains("STARTTLS")
+            quit(dialog, deadline: deadline)
+            return
+        }
+
+        try greetAndHello(dialog, ehloName: ehloName, deadline: deadline, observation: &observation)
+        let offered = Capabilities(lines: observation.ehloCapabilities).contains("STARTTLS")
+        observation.starttlsOffered = offered
+        guard offered else {
+            quit(dialog, deadline: deadline)
+            throw .starttlsMissing
+        }
+        try dialog.send("STARTTLS", deadline: deadline, phase: "sending STARTTLS")
+        let answer = try dialog.readReply(deadline: deadline, phase: "waiting for the answer to STARTTLS")
+        if answer.code == 421 { throw .rateLimited(answer, phase: "STARTTLS") }
+        guard answer.code == 220 else {
+            quit(dialog, deadline: deadline)
+            throw .starttlsRejected(answer)
+        }
+        // Anything after the 220 is response injection: record it, never read it as TLS.
+        var injected = Array(dialog.unconsumed)
+        dialog.discardUnconsumed()
+        let pending = connection.peekPending(waitingMilliseconds: injected.isEmpty ? settings.injectionWindowMilliseconds : 0)
+        if !pending.isEmpty {
+            connection.discard(pending.count)
+            injected += pending
+        }
+        if !injected.isEmpty {
+            record("S: (plaintext after 220) \(SMTPReplyParser.printable(injected.prefix(200)))")
+            observation.plaintextAfter220 = injected
+        }
+        let session = try handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record)
+        defer { session.shutdown() }
+        dialog.stream = TLSStream(session: session)
+        // A careful client says EHLO again inside TLS (RFC 3207 §4.2); failures here do not undo the TLS facts.
+        do {
+            try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO inside TLS")
+            let reply = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply inside TLS")
+            if reply.isPositiveCompletion { observation.ehloCapabilitiesTLS = Capabilities(ehloReply: reply).lines }
+        } catch {
+            if case .protocolError = error { throw error }
+            if case .timeout = error { throw error }
+            return
+        }
+        quit(dialog, deadline: deadline)
+    }
+
+    private func greetAndHello(_ dialog: SMTPDialog, ehloName: String, deadline: Deadline, observation: inout Observation) throws(DialogFailure) {
+        // The whole greeting, every 220- line, before a single byte is sent (postscreen drops early talkers).
+        let greeting = try dialog.readReply(deadline: deadline, phase: "waiting for the greeting")
+        observation.banner = greeting.firstLine
+        switch greeting.code {
+        case 220: break
+        case 421: throw .rateLimited(greeting, phase: "the connection")
+        case 554:
+            quit(dialog, deadline: deadline)
+            throw .refused(greeting)
+        default: throw .protocolError("unexpected greeting '\(greeting.firstLine)'")
+        }
+        try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO")
+        let ehlo = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply")
+        if ehlo.code == 421 { throw .rateLimited(ehlo, phase: "EHLO") }
+        guard ehlo.code == 250 else {
+            quit(dialog, deadline: deadline)
+            throw .ehloRejected(ehlo)
+        }
+        let capabilities = Capabilities(ehloReply: ehlo)
+        if observation.tls != nil, observation.endpoint.tls == .implicit {
+            observation.ehloCapabilitiesTLS = capabilities.lines
+        }
+        observation.ehloCapabilities = capabilities.lines
+    }
+
+    private func handshake(connection: TCPConnection, endpoint: Endpoint, deadline: Deadline, observation: inout Observation, record: (String) -> Void) throws(DialogFailure) -> TLSSession {
+        let session: TLSSession
+        do {
+            session = try TLSSession(context: context, connection: connection, serverName: endpoint.serverName)
+        } catch {
+            throw .handshakeFailed(error.description)
+        }
+        record("C: (TLS handshake\(endpoint.serverName.map { ", SNI \($0)" } ?? ""))")
+        do {
+            try session.handshake(deadline: deadline)
+        } catch {
+            switch error {
+            case .timedOut: throw .timeout(phase: "in the TLS handshake")
+            case .closed: throw .handshakeFailed("the server closed the connection during the handshake")
+            case .failed(let reason): throw .handshakeFailed(reason)
+            }
+        }
+        let negotiated = session.negotiated
+        observation.tls = negotiated
+        record("S: (TLS established: \(negotiated.version), \(negotiated.cipher)\(negotiated.group.map { ", \($0)" } ?? ""))")
+        return session
+    }
+
+    /// QUIT politely, without letting a slow answer stretch the check.
+    private func quit(_ dialog: SMTPDialog, deadline: Deadline) {
+        let short = deadline.capped(atSecondsFromNow: 2)
+        do {
+            try dialog.send("QUIT", deadline: short, phase: "sending QUIT")
+            _ = try dialog.readReply(deadline: short, phase: "waiting for the QUIT reply")
+        } catch {}
+    }
+
+    static func connectFailure(_ error: ConnectionError) -> DialogFailure {
+        switch error {
+        case .timedOut: return .timeout(phase: "connecting")
+        case .connectFailed(let reason), .io(let reason): return .connectFailed(reason)
+        case .closedByPeer: return .connectFailed("connection reset")
+        }
+    }
+}
+
+extension Capabilities {
+    init(lines: [String]) {
+        self.init(ehloReply: SMTPReply(code: 250, lines: [""] + lines))
+    }
+}

@@ -1,0 +1,13 @@
+import Foundation
+
+public enum LocalHost {
+    /// The machine's FQDN for EHLO when it is a dotted name (no DNS wait: gethostname only); nil otherwise,
+    /// and the checker then uses the local address literal.
+    public static func ehloName() -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return nil }
+        let name = String(cString: buffer)
+        guard name.contains("."), !name.hasSuffix(".localdomain"), Target.isValidHostName(name) else { return nil }
+        return name
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// One deduction from the score of 100, with the finding it comes from.
+public struct Deduction: Sendable, Equatable {
+    public var id: FindingID
+    public var severity: Severity
+    public var points: Int
+}
+
+/// The score rubric (docs/scoring.md): start at 100, take off each finding id's deduction once
+/// (the largest, if it appears at several severities), never below 0.
+public enum Scoring {
+    public static func deductions(for findings: [Finding]) -> [Deduction] {
+        var best: [FindingID: Deduction] = [:]
+        var order: [FindingID] = []
+        for finding in findings {
+            let points = FindingCatalogue.entry(for: finding.id).deduction[finding.severity] ?? 0
+            guard points > 0 else { continue }
+            if let existing = best[finding.id] {
+                if points > existing.points { best[finding.id] = Deduction(id: finding.id, severity: finding.severity, points: points) }
+            } else {
+                best[finding.id] = Deduction(id: finding.id, severity: finding.severity, points: points)
+                order.append(finding.id)
+            }
+        }
+        return order.compactMap { best[$0] }
+    }
+
+    public static func score(for findings: [Finding]) -> Int {
+        max(0, 100 - deductions(for: findings).reduce(0) { $0 + $1.points })
+    }
+}
+
+/// The verdict on one endpoint: what was seen, what it means, and the score.
+public struct EndpointReport: Sendable {
+    public var observation: Observation
+    public var findings: [Finding]
+    public var status: Status
+    public var score: Int
+    public var deductions: [Deduction]
+    public var now: Date
+
+    public init(observation: Observation, settings: RuleSettings) {
+        self.observation = observation
+        let findings = Rules.findings(for: observation, settings: settings)
+        self.findings = findings.sorted { $0.severity > $1.severity }
+        status = Status(worstOf: findings)
+        deductions = Scoring.deductions(for: findings)
+        score = Scoring.score(for: findings)
+        now = settings.now
+    }
+
+    public var hostnameMatch: Bool? {
+        guard observation.chain.first != nil else { return nil }
+        return !findings.contains { $0.id == .certHostnameMismatch }
+    }
+}

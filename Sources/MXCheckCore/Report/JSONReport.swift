@@ -1,0 +1,69 @@
+import Foundation
+
+/// The JSON Lines object for one endpoint, as docs/schema.json describes it.
+public enum JSONReport {
+    public static let schemaVersion = 1
+
+    public static func value(for report: EndpointReport) -> JSONValue {
+        let observation = report.observation
+        let endpoint = observation.endpoint
+        var object: [String: JSONValue] = [
+            "schemaVersion": .int(schemaVersion),
+            "target": .object([
+                "host": .string(endpoint.host), "port": .int(Int(endpoint.port)),
+                "address": .string(endpoint.address), "tls": .string(endpoint.tls.rawValue),
+            ]),
+            "status": .string(report.status.rawValue),
+            "score": .int(report.score),
+            "smtp": .object([
+                "banner": JSONValue(observation.banner),
+                "ehloCapabilities": JSONValue(observation.ehloCapabilities),
+                "ehloCapabilitiesTLS": observation.ehloCapabilitiesTLS.map { JSONValue($0) } ?? .null,
+                "starttlsOffered": JSONValue(observation.starttlsOffered),
+            ]),
+            "tls": observation.tls.map { tls in
+                .object([
+                    "version": .string(tls.version), "cipher": .string(tls.cipher), "group": JSONValue(tls.group),
+                    "keyExchangeBits": JSONValue(tls.keyExchangeBits),
+                ])
+            } ?? .null,
+            "certificate": certificate(report),
+            "findings": .array(report.findings.map { finding in
+                .object([
+                    "id": .string(finding.id.rawValue), "severity": .string(finding.severity.rawValue),
+                    "message": .string(finding.message), "fix": .string(finding.fix),
+                ])
+            }),
+            "timings": .object(["totalMs": .double(observation.durationMilliseconds)]),
+            "connections": .int(observation.connections),
+        ]
+        if observation.incomplete { object["incomplete"] = .bool(true) }
+        return .object(object)
+    }
+
+    static func certificate(_ report: EndpointReport) -> JSONValue {
+        guard let leaf = report.observation.chain.first else { return .null }
+        let verification = report.observation.verification
+        return .object([
+            "subject": .string(leaf.subject), "issuer": .string(leaf.issuer),
+            "notBefore": .string(JSONDates.format(leaf.notBefore)), "notAfter": .string(JSONDates.format(leaf.notAfter)),
+            "daysRemaining": .int(Rules.daysRemaining(leaf, now: report.now)),
+            "names": JSONValue(leaf.names), "keyType": .string(leaf.keyType), "keyBits": .int(leaf.keyBits),
+            "signatureAlgorithm": .string(leaf.signatureAlgorithm), "sha256": .string(leaf.sha256),
+            "trusted": .bool(verification?.trusted ?? false),
+            "verifyError": JSONValue(verification?.errors.first?.message),
+            "hostnameMatch": JSONValue(report.hostnameMatch),
+            "chain": .array(report.observation.chain.map { certificate in
+                .object([
+                    "subject": .string(certificate.subject), "issuer": .string(certificate.issuer),
+                    "notAfter": .string(JSONDates.format(certificate.notAfter)), "sha256": .string(certificate.sha256),
+                ])
+            }),
+        ])
+    }
+}
+
+extension Observation {
+    /// A probe run cut short; the basic check is never partial.
+    public var incomplete: Bool { false }
+}

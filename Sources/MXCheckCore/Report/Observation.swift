@@ -1,0 +1,39 @@
+import Foundation
+
+/// Why a dialog ended before the check was complete.
+public enum DialogFailure: Sendable, Equatable {
+    case connectFailed(String)
+    case timeout(phase: String)
+    case rateLimited(SMTPReply, phase: String)
+    case refused(SMTPReply)
+    case ehloRejected(SMTPReply)
+    case protocolError(String)
+    case starttlsMissing
+    case starttlsRejected(SMTPReply)
+    case handshakeFailed(String)
+}
+
+/// Everything one connection showed, as plain values; rules turn it into findings.
+public struct Observation: Sendable {
+    public var endpoint: Endpoint
+    public var banner: String?
+    /// EHLO capability lines before TLS (for implicit TLS: inside TLS).
+    public var ehloCapabilities: [String] = []
+    /// EHLO capability lines inside TLS, after STARTTLS.
+    public var ehloCapabilitiesTLS: [String]?
+    public var starttlsOffered: Bool?
+    public var tls: NegotiatedTLS?
+    public var chain: [CertificateFacts] = []
+    public var chainParseErrors: [String] = []
+    public var verification: ChainVerification?
+    /// Bytes the server sent after its 220 to STARTTLS and before the handshake.
+    public var plaintextAfter220: [UInt8] = []
+    public var failure: DialogFailure?
+    public var connections = 0
+    public var durationMilliseconds: Double = 0
+    public var transcript: [String] = []
+
+    public init(endpoint: Endpoint) {
+        self.endpoint = endpoint
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+
+/// The thresholds and the clock the rules judge by.
+public struct RuleSettings: Sendable {
+    public var now: Date
+    public var warnDays: Int
+    public var critDays: Int
+
+    public init(now: Date, warnDays: Int = 14, critDays: Int = 7) {
+        self.now = now
+        self.warnDays = warnDays
+        self.critDays = critDays
+    }
+}
+
+/// Observation → findings. Pure functions of their inputs.
+public enum Rules {
+    public static func findings(for observation: Observation, settings: RuleSettings) -> [Finding] {
+        var findings: [Finding] = []
+        if let failure = observation.failure {
+            findings.append(finding(for: failure, endpoint: observation.endpoint))
+        }
+        if !observation.plaintextAfter220.isEmpty {
+            let shown = SMTPReplyParser.printable(observation.plaintextAfter220.prefix(60))
+            findings.append(Finding(
+                .starttlsPlaintextAfter220,
+                message: "the server sent \(observation.plaintextAfter220.count) bytes of plaintext after its 220 to STARTTLS: '\(shown)'"))
+        }
+        if let tls = observation.tls {
+            findings += protocolFindings(tls)
+        }
+        if let leaf = observation.chain.first {
+            findings += certificateFindings(
+                chain: observation.chain, leaf: leaf, verification: observation.verification,
+                reference: observation.endpoint.referenceIdentity, settings: settings)
+        } else if observation.tls != nil, !observation.chainParseErrors.isEmpty {
+            findings.append(Finding(.certUntrusted, message: "the server's certificate could not be read: \(observation.chainParseErrors[0])"))
+        }
+        return findings
+    }
+
+    static func finding(for failure: DialogFailure, endpoint: Endpoint) -> Finding {
+        switch failure {
+        case .connectFailed(let reason):
+            return Finding(.smtpConnectFailed, message: "cannot connect to \(endpoint.address) port \(endpoint.port): \(reason)")
+        case .timeout(let phase):
+            return Finding(.smtpTimeout, message: "no complete answer within the time bound while \(phase)")
+        case .rateLimited(let reply, let phase):
+            return Finding(.smtpRateLimited, message: "the server answered \(phase) with '\(reply.firstLine)': it refuses to talk now")
+        case .refused(let reply):
+            return Finding(.smtpRefused, message: "the server refused the session: '\(reply.firstLine)'")
+        case .ehloRejected(let reply):
+            return Finding(.smtpEhloRejected, message: "EHLO was refused: '\(reply.firstLine)'")
+        case .protocolError(let detail):
+            return Finding(.smtpProtocolError, message: detail)
+        case .starttlsMissing:
+            return Finding(.starttlsMissing, message: "the server does not offer STARTTLS: mail to it travels in plaintext")
+        case .starttlsRejected(let reply):
+            return Finding(.starttlsRejected, message: "STARTTLS was answered '\(reply.firstLine)'")
+        case .handshakeFailed(let reason):
+            let how = endpoint.tls == .implicit ? "implicit TLS handshake" : "TLS handshake after STARTTLS"
+            return Finding(.starttlsFailed, message: "\(how) failed: \(reason)")
+        }
+    }
+
+    static func protocolFindings(_ tls: NegotiatedTLS) -> [Finding] {
+        var findings: [Finding] = []
+        switch tls.version {
+        case "TLSv1.0", "TLSv1.1":
+            findings.append(Finding(.tlsLegacyProtocol, message: "\(tls.version) negotiated: the server offers nothing newer"))
+        case "SSLv3", "SSLv2":
+            findings.append(Finding(.tlsObsoleteProtocol, message: "\(tls.version) negotiated"))
+        default:
+            break
+        }
+        if let weakness = CipherSuiteStrength.weakness(of: tls.cipher) {
+            findings.append(Finding(.tlsWeakCipher, severity: weakness.severity, message: "\(tls.cipher) negotiated: \(weakness.reason)"))
+        }
+        if let group = tls.group, let bits = tls.keyExchangeBits, isFiniteFieldDH(group: group, cipher: tls.cipher), bits < 2048 {
+            findings.append(Finding(.tlsWeakDH, message: "DHE key exchange with a \(bits)-bit group"))
+        }
+        return findings
+    }
+
+    static func isFiniteFieldDH(group: String, cipher: String) -> Bool {
+        group == "DH" || group.hasPrefix("ffdhe") || cipher.contains("_DHE_")
+    }
+
+    static func certificateFindings(
+        chain: [CertificateFacts], leaf: CertificateFacts, verification: ChainVerification?, reference: String,
+        settings: RuleSettings
+    ) -> [Finding] {
+        var findings: [Finding] = []
+        let now = settings.now
+        // Validity of the leaf by the clock, then the verifier's view of the rest.
+        if leaf.notAfter < now {
+            findings.append(Finding(.certExpired, message: "the certificate expired on \(JSONDates.format(leaf.notAfter)) (\(daysRemaining(leaf, now: now)) days)"))
+        } else if leaf.notBefore > now {
+            findings.append(Finding(.certNotYetValid, message: "the certificate is valid only from \(JSONDates.format(leaf.notBefore))"))
+        } else {
+            let remaining = leaf.notAfter.timeIntervalSince(now)
+            let days = daysRemaining(leaf, now: now)
+            if remaining < Double(settings.critDays) * 86_400 {
+                findings.append(Finding(.certExpiring, severity: .critical, message: "the certificate expires in \(days) days, on \(JSONDates.format(leaf.notAfter)) (critical below \(settings.critDays) days)"))
+            } else if remaining < Double(settings.warnDays) * 86_400 {
+                findings.append(Finding(.certExpiring, severity: .warning, message: "the certificate expires in \(days) days, on \(JSONDates.format(leaf.notAfter)) (warning below \(settings.warnDays) days)"))
+            }
+        }
+        findings += verificationFindings(chain: chain, verification: verification, already: findings)
+
+        switch NameMatcher.match(reference: reference, dnsNames: leaf.dnsNames, ipAddresses: leaf.ipAddresses, commonName: leaf.commonName) {
+        case .subjectAltName:
+            break
+        case .commonNameOnly(let commonName):
+            findings.append(Finding(.certCNOnly, message: "'\(reference)' matches only the subject CN '\(commonName)': the certificate has no subjectAltName"))
+        case .none:
+            let names = leaf.names.isEmpty ? (leaf.commonName.map { "CN \($0)" } ?? "no names") : leaf.names.prefix(8).joined(separator: ", ")
+            findings.append(Finding(.certHostnameMismatch, message: "'\(reference)' matches none of the certificate's names (\(names))"))
+        }
+
+        for (depth, certificate) in chain.enumerated() {
+            let weakKey: Bool
+            switch certificate.keyType {
+            case "RSA", "DSA": weakKey = certificate.keyBits < 2048
+            case "EC": weakKey = certificate.keyBits < 224
+            default: weakKey = false
+            }
+            if weakKey {
+                findings.append(Finding(.certWeakKey, message: "\(position(depth)) has a \(certificate.keyType) key of \(certificate.keyBits) bits"))
+            }
+            let signature = certificate.signatureAlgorithm.lowercased()
+            if !certificate.selfSigned, signature.contains("sha1") || signature.contains("md5") || signature.contains("md2") {
+                findings.append(Finding(.certWeakSignature, message: "\(position(depth)) is signed with \(certificate.signatureAlgorithm)"))
+            }
+        }
+        return findings
+    }
+
+    /// Maps OpenSSL's errors to the most specific findings; `cert.untrusted` only for what nothing else explains.
+    static func verificationFindings(chain: [CertificateFacts], verification: ChainVerification?, already: [Finding]) -> [Finding] {
+        guard let verification, !verification.trusted else { return [] }
+        var findings: [Finding] = []
+        var unexplained: [VerifyError] = []
+        func add(_ finding: Finding) {
+            if !(already + findings).contains(where: { $0.id == finding.id }) { findings.append(finding) }
+        }
+        for error in verification.errors {
+            switch error.code {
+            case VerifyError.Code.expired:
+                if error.depth == 0 && already.contains(where: { $0.id == .certExpired }) { continue }
+                add(Finding(.certExpired, message: "\(position(error.depth)) has expired"))
+            case VerifyError.Code.notYetValid:
+                if error.depth == 0 && already.contains(where: { $0.id == .certNotYetValid }) { continue }
+                add(Finding(.certNotYetValid, message: "\(position(error.depth)) is not valid yet"))
+            case VerifyError.Code.depthZeroSelfSigned:
+                add(Finding(.certSelfSigned, message: "the certificate is self-signed (\(chain.first?.subject ?? "?")) and no trust anchor vouches for it"))
+            case VerifyError.Code.unableToGetIssuerLocally, VerifyError.Code.unableToVerifyLeafSignature:
+                if chain.count == 1, chain.first?.selfSigned == false {
+                    add(Finding(.certChainIncomplete, message: "the server sent only its leaf certificate, and its issuer '\(chain[0].issuer)' is not a trust anchor: an intermediate is missing"))
+                } else {
+                    unexplained.append(error)
+                }
+            default:
+                unexplained.append(error)
+            }
+        }
+        if let first = unexplained.first {
+            add(Finding(.certUntrusted, message: "the chain is not trusted: \(first.message) (\(position(first.depth)))"))
+        }
+        return findings
+    }
+
+    static func daysRemaining(_ certificate: CertificateFacts, now: Date) -> Int {
+        Int((certificate.notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
+    }
+
+    static func position(_ depth: Int) -> String {
+        depth == 0 ? "the leaf certificate" : "the chain certificate at depth \(depth)"
+    }
+}
+
+/// How strong a negotiated suite is, judged from its IANA name (the full table arrives with --ciphers).
+public enum CipherSuiteStrength {
+    public struct Weakness: Sendable, Equatable {
+        public var severity: Severity
+        public var reason: String
+    }
+
+    public static func weakness(of ianaName: String) -> Weakness? {
+        let name = ianaName.uppercased()
+        if name.contains("_ANON_") || name.hasPrefix("TLS_DH_ANON") || name.hasPrefix("TLS_ECDH_ANON") {
+            return Weakness(severity: .critical, reason: "anonymous key exchange, no server authentication")
+        }
+        if name.contains("EXPORT") { return Weakness(severity: .critical, reason: "export-grade cipher") }
+        if name.contains("WITH_NULL") || name.hasSuffix("_NULL_SHA") || name.contains("_NULL_") {
+            return Weakness(severity: .critical, reason: "no encryption (NULL cipher)")
+        }
+        if name.contains("_RC4_") { return Weakness(severity: .critical, reason: "RC4 cipher") }
+        if name.contains("_DES_CBC_") || name.contains("_DES40_") { return Weakness(severity: .critical, reason: "single-DES cipher") }
+        if name.contains("3DES") { return Weakness(severity: .warning, reason: "3DES cipher (64-bit block, Sweet32)") }
+        if name.hasPrefix("TLS_RSA_") || name.hasPrefix("TLS_DH_") || name.hasPrefix("TLS_ECDH_") || name.hasPrefix("TLS_PSK_") {
+            return Weakness(severity: .warning, reason: "no forward secrecy (static key exchange)")
+        }
+        return nil
+    }
+}
+
+/// RFC 3339 UTC timestamps as the JSON output writes them.
+public enum JSONDates {
+    public static func format(_ date: Date) -> String {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    }
+}

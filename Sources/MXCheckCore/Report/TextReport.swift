@@ -1,0 +1,84 @@
+import Foundation
+
+/// Plain-text rendering for a person at a terminal; colour only when asked for.
+public struct TextReport: Sendable {
+    public var colour: Bool
+
+    public init(colour: Bool) {
+        self.colour = colour
+    }
+
+    private func paint(_ text: String, _ code: String) -> String {
+        colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
+
+    private func label(_ status: Status) -> String {
+        switch status {
+        case .ok: return paint("OK", "1;32")
+        case .warning: return paint("WARNING", "1;33")
+        case .critical: return paint("CRITICAL", "1;31")
+        case .unknown: return paint("UNKNOWN", "1;35")
+        }
+    }
+
+    private func label(_ severity: Severity) -> String {
+        let text = severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
+        switch severity {
+        case .info: return paint(text, "36")
+        case .warning: return paint(text, "33")
+        case .critical: return paint(text, "31")
+        case .unknown: return paint(text, "35")
+        }
+    }
+
+    public func render(_ report: EndpointReport) -> String {
+        let observation = report.observation
+        let endpoint = observation.endpoint
+        let where_ = IPAddressText.isIPv6(endpoint.address) ? "[\(endpoint.address)]:\(endpoint.port)" : "\(endpoint.address):\(endpoint.port)"
+        let name = endpoint.host == endpoint.address ? where_ : "\(endpoint.host) \(where_)"
+        var lines: [String] = []
+        lines.append("\(paint(name, "1")) (\(endpoint.tls.rawValue))  \(label(report.status))  score \(report.score)/100")
+        func row(_ key: String, _ value: String) {
+            lines.append("  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) + value)
+        }
+        if let banner = observation.banner { row("banner", banner) }
+        if let offered = observation.starttlsOffered, endpoint.tls == .starttls {
+            row("starttls", offered ? "offered" : "not offered")
+        }
+        if let tls = observation.tls {
+            var text = "\(tls.version)  \(tls.cipher)"
+            if let group = tls.group { text += "  \(group)" + (tls.keyExchangeBits.map { " (\($0) bits)" } ?? "") }
+            row("tls", text)
+        }
+        if let leaf = observation.chain.first {
+            row("cert", leaf.subject.isEmpty ? "(empty subject)" : leaf.subject)
+            row("", "issuer \(leaf.issuer)")
+            if !leaf.names.isEmpty {
+                let shown = leaf.names.prefix(6).joined(separator: ", ") + (leaf.names.count > 6 ? ", +\(leaf.names.count - 6) more" : "")
+                row("", "names \(shown)")
+            }
+            let days = Rules.daysRemaining(leaf, now: report.now)
+            row("", "valid \(JSONDates.format(leaf.notBefore).prefix(10)) to \(JSONDates.format(leaf.notAfter).prefix(10)) (\(days) days left)")
+            row("", "\(leaf.keyType) \(leaf.keyBits) bits, \(leaf.signatureAlgorithm), chain of \(observation.chain.count) sent")
+            let trust = observation.verification?.trusted == true ? paint("trusted", "32") : paint("not trusted", "31")
+            let match = report.hostnameMatch == true ? "name \(endpoint.referenceIdentity) matches" : paint("name \(endpoint.referenceIdentity) does not match", "31")
+            row("", "\(trust), \(match)")
+        }
+        if report.findings.isEmpty {
+            row("findings", "none")
+        } else {
+            lines.append("  findings")
+            for finding in report.findings {
+                lines.append("    \(label(finding.severity)) \(finding.id.rawValue): \(finding.message)")
+                lines.append("             fix: \(finding.fix)")
+            }
+        }
+        if !report.deductions.isEmpty {
+            let parts = report.deductions.map { "-\($0.points) \($0.id.rawValue)" }.joined(separator: " ")
+            row("score", "100 \(parts) = \(report.score)")
+        }
+        let plural = observation.connections == 1 ? "" : "s"
+        row("took", "\(Int(observation.durationMilliseconds.rounded())) ms, \(observation.connections) connection\(plural)")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+
+/// A point in monotonic time by which a phase must end.
+public struct Deadline: Sendable {
+    public let uptimeNanoseconds: UInt64
+
+    public init(secondsFromNow seconds: Double) {
+        let nanos = UInt64(max(0, seconds) * 1_000_000_000)
+        uptimeNanoseconds = DispatchTime.now().uptimeNanoseconds &+ nanos
+    }
+
+    init(uptimeNanoseconds: UInt64) {
+        self.uptimeNanoseconds = uptimeNanoseconds
+    }
+
+    public var remainingMilliseconds: Int32 {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard uptimeNanoseconds > now else { return 0 }
+        return Int32(min(UInt64(Int32.max), (uptimeNanoseconds - now + 999_999) / 1_000_000))
+    }
+
+    public var hasPassed: Bool { DispatchTime.now().uptimeNanoseconds >= uptimeNanoseconds }
+
+    /// The earlier of this deadline and one `seconds` from now.
+    public func capped(atSecondsFromNow seconds: Double) -> Deadline {
+        let other = Deadline(secondsFromNow: seconds)
+        return other.uptimeNanoseconds < uptimeNanoseconds ? other : self
+    }
+}
+
+/// Why talking to the server stopped.
+public enum ConnectionError: Error, Equatable, CustomStringConvertible {
+    case connectFailed(String)
+    case timedOut
+    case closedByPeer
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .connectFailed(let reason): return reason
+        case .timedOut: return "timed out"
+        case .closedByPeer: return "connection closed by the server"
+        case .io(let reason): return reason
+        }
+    }
+}
+
+func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+/// A non-blocking TCP socket whose every wait is bounded by a deadline.
+public final class TCPConnection {
+    public let fd: Int32
+    private var closed = false
+
+    private init(fd: Int32) {
+        self.fd = fd
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if !closed {
+            closed = true
+            Glibc.close(fd)
+        }
+    }
+
+    /// Connects to an IPv4 or IPv6 address literal.
+    public static func connect(address: String, port: UInt16, deadline: Deadline) throws(ConnectionError) -> TCPConnection {
+        guard let bytes = IPAddressText.bytes(of: address) else { throw .connectFailed("not an IP address: \(address)") }
+        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .connectFailed("socket: \(errnoText(errno))") }
+        let connection = TCPConnection(fd: fd)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var noDelay: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+
+        var status: Int32
+        if family == AF_INET {
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = port.bigEndian
+            withUnsafeMutableBytes(of: &sin.sin_addr) { $0.copyBytes(from: bytes) }
+            status = withUnsafePointer(to: &sin) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        } else {
+            var sin6 = sockaddr_in6()
+            sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = port.bigEndian
+            withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: bytes) }
+            status = withUnsafePointer(to: &sin6) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+        if status == 0 { return connection }
+        guard errno == EINPROGRESS else { throw .connectFailed(errnoText(errno)) }
+        guard try connection.wait(for: Int16(POLLOUT), until: deadline) else { throw .timedOut }
+        var soError: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
+        guard soError == 0 else { throw .connectFailed(errnoText(soError)) }
+        return connection
+    }
+
+    /// Waits until the socket is ready for `events`; false when the deadline passed first.
+    public func wait(for events: Int16, until deadline: Deadline) throws(ConnectionError) -> Bool {
+        while true {
+            var pollfd = pollfd(fd: fd, events: events, revents: 0)
+            let remaining = deadline.remainingMilliseconds
+            let status = poll(&pollfd, 1, remaining)
+            if status > 0 { return true }
+            if status == 0 {
+                if remaining == 0 || deadline.hasPassed { return false }
+                continue
+            }
+            if errno == EINTR { continue }
+            throw .io("poll: \(errnoText(errno))")
+        }
+    }
+
+    public func send(_ bytes: [UInt8], deadline: Deadline) throws(ConnectionError) {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent > 0 {
+                offset += sent
+                continue
+            }
+            if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                guard try wait(for: Int16(POLLOUT), until: deadline) else { throw .timedOut }
+                continue
+            }
+            if sent < 0 && (errno == EPIPE || errno == ECONNRESET) { throw .closedByPeer }
+            throw .io("send: \(errnoText(errno))")
+        }
+    }
+
+    /// Up to `maximum` bytes; an empty array means the server closed the connection.
+    public func receive(maximum: Int, deadline: Deadline) throws(ConnectionError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, maximum, 0) }
+            if count >= 0 {
+                buffer.removeSubrange(count...)
+                return buffer
+            }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                guard try wait(for: Int16(POLLIN), until: deadline) else { throw .timedOut }
+                continue
+            }
+            if errno == ECONNRESET { throw .closedByPeer }
+            throw .io("recv: \(errnoText(errno))")
+        }
+    }
+
+    /// Bytes waiting on the socket after up to `milliseconds`, without consuming them.
+    public func peekPending(waitingMilliseconds milliseconds: Int32, maximum: Int = 4096) -> [UInt8] {
+        var pollfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&pollfd, 1, milliseconds) > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, maximum, Int32(MSG_PEEK)) }
+        return count > 0 ? Array(buffer[..<count]) : []
+    }
+
+    /// Consumes exactly `count` bytes already known to be waiting.
+    public func discard(_ count: Int) {
+        var buffer = [UInt8](repeating: 0, count: count)
+        _ = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, count, Int32(MSG_DONTWAIT)) }
+    }
+
+    /// The local address as an EHLO address literal (`[192.0.2.7]`, `[IPv6:2001:db8::7]`).
+    public func localAddressLiteral() -> String? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let status = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard status == 0 else { return nil }
+        let text = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SystemResolver.socketAddressText($0) }
+        }
+        guard let text else { return nil }
+        return IPAddressText.isIPv6(text) ? "[IPv6:\(text)]" : "[\(text)]"
+    }
+}

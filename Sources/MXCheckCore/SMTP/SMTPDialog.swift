@@ -1,0 +1,123 @@
+import Foundation
+
+/// The byte stream an SMTP dialog runs over: the plain socket, then TLS.
+protocol ByteStream: AnyObject {
+    /// What the dialog is doing, for messages about timeouts and closed connections.
+    var phase: String { get set }
+    func write(_ bytes: [UInt8], deadline: Deadline) throws(DialogFailure)
+    /// Empty: the server closed the stream.
+    func read(maximum: Int, deadline: Deadline) throws(DialogFailure) -> [UInt8]
+}
+
+extension DialogFailure: Error {}
+
+/// Maps transport trouble to what the user sees, naming the phase.
+func failure(_ error: ConnectionError, phase: String) -> DialogFailure {
+    switch error {
+    case .timedOut: return .timeout(phase: phase)
+    case .closedByPeer: return .protocolError("the server closed the connection while \(phase)")
+    case .connectFailed(let reason): return .connectFailed(reason)
+    case .io(let reason): return .protocolError("\(reason) while \(phase)")
+    }
+}
+
+final class PlainStream: ByteStream {
+    let connection: TCPConnection
+    var phase = "connecting"
+
+    init(connection: TCPConnection) {
+        self.connection = connection
+    }
+
+    func write(_ bytes: [UInt8], deadline: Deadline) throws(DialogFailure) {
+        do { try connection.send(bytes, deadline: deadline) } catch { throw failure(error, phase: phase) }
+    }
+
+    func read(maximum: Int, deadline: Deadline) throws(DialogFailure) -> [UInt8] {
+        do { return try connection.receive(maximum: maximum, deadline: deadline) } catch { throw failure(error, phase: phase) }
+    }
+}
+
+final class TLSStream: ByteStream {
+    let session: TLSSession
+    var phase = "talking inside TLS"
+
+    init(session: TLSSession) {
+        self.session = session
+    }
+
+    func write(_ bytes: [UInt8], deadline: Deadline) throws(DialogFailure) {
+        do { try session.write(bytes, deadline: deadline) } catch { throw Self.map(error, phase: phase) }
+    }
+
+    func read(maximum: Int, deadline: Deadline) throws(DialogFailure) -> [UInt8] {
+        do { return try session.read(maximum: maximum, deadline: deadline) } catch { throw Self.map(error, phase: phase) }
+    }
+
+    static func map(_ error: TLSSession.Failure, phase: String) -> DialogFailure {
+        switch error {
+        case .timedOut: return .timeout(phase: phase)
+        case .closed: return .protocolError("the server closed the TLS session while \(phase)")
+        case .failed(let reason): return .protocolError("TLS error while \(phase): \(reason)")
+        }
+    }
+}
+
+/// Reads SMTP replies and sends commands over a stream, keeping a transcript.
+final class SMTPDialog {
+    var stream: ByteStream
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var parser = SMTPReplyParser()
+    private let record: (String) -> Void
+
+    init(stream: ByteStream, record: @escaping (String) -> Void) {
+        self.stream = stream
+        self.record = record
+    }
+
+    /// Bytes received but not yet consumed as replies.
+    var unconsumed: ArraySlice<UInt8> { buffer[start...] }
+
+    func discardUnconsumed() {
+        buffer.removeAll()
+        start = 0
+    }
+
+    func send(_ command: String, deadline: Deadline, phase: String) throws(DialogFailure) {
+        stream.phase = phase
+        record("C: \(command)")
+        try stream.write(Array((command + "\r\n").utf8), deadline: deadline)
+    }
+
+    func readReply(deadline: Deadline, phase: String) throws(DialogFailure) -> SMTPReply {
+        stream.phase = phase
+        while true {
+            do {
+                if let reply = try parser.parse(buffer, start: &start) {
+                    for (index, line) in reply.lines.enumerated() {
+                        record("S: \(reply.code)\(index == reply.lines.count - 1 ? " " : "-")\(line)")
+                    }
+                    compact()
+                    return reply
+                }
+            } catch {
+                record("S: \(SMTPReplyParser.printable(buffer[start...].prefix(200)))")
+                throw .protocolError("\(error.description) while \(phase)")
+            }
+            compact()
+            let chunk = try stream.read(maximum: 16_384, deadline: deadline)
+            if chunk.isEmpty {
+                throw .protocolError("the server closed the connection while \(phase)")
+            }
+            buffer += chunk
+        }
+    }
+
+    private func compact() {
+        if start > 0 && start >= buffer.count / 2 {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import CMXCheckShims
+import COpenSSL
+import Foundation
+
+/// One reason OpenSSL gave against a chain.
+public struct VerifyError: Sendable, Equatable {
+    /// 0 is the leaf.
+    public var depth: Int
+    /// OpenSSL's X509_V_ERR_* code.
+    public var code: Int
+    public var message: String
+
+    public init(depth: Int, code: Int, message: String) {
+        self.depth = depth
+        self.code = code
+        self.message = message
+    }
+
+    /// The X509_V_ERR_* codes the rules tell apart.
+    public enum Code {
+        public static let unableToGetIssuer = Int(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
+        public static let notYetValid = Int(X509_V_ERR_CERT_NOT_YET_VALID)
+        public static let expired = Int(X509_V_ERR_CERT_HAS_EXPIRED)
+        public static let depthZeroSelfSigned = Int(X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)
+        public static let selfSignedInChain = Int(X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
+        public static let unableToGetIssuerLocally = Int(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
+        public static let unableToVerifyLeafSignature = Int(X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE)
+    }
+}
+
+/// The outcome of verifying the chain a server sent.
+public struct ChainVerification: Sendable, Equatable {
+    /// Every error met, in the order OpenSSL met them; empty when the chain is trusted.
+    public var errors: [VerifyError]
+
+    public init(errors: [VerifyError]) {
+        self.errors = errors
+    }
+
+    public var trusted: Bool { errors.isEmpty }
+}
+
+public enum TrustStoreError: Error, Equatable, CustomStringConvertible {
+    case cannotLoad(path: String, reason: String)
+    case openSSL(String)
+
+    public var description: String {
+        switch self {
+        case .cannotLoad(let path, let reason):
+            return "cannot load trust anchors from '\(path)': \(reason); give a readable PEM file of CA certificates"
+        case .openSSL(let reason):
+            return "cannot set up the trust store: \(reason)"
+        }
+    }
+}
+
+/// The system's trust anchors plus the user's `--ca-file`; verifies chains at a given time.
+public final class TrustStore: @unchecked Sendable {
+    private let store: OpaquePointer
+    private let lock = NSLock()
+
+    public init(extraCAFile: String?) throws(TrustStoreError) {
+        guard let store = X509_STORE_new() else { throw .openSSL(OpenSSLError.drain().description) }
+        self.store = store
+        _ = X509_STORE_set_default_paths(store)
+        ERR_clear_error()
+        if let extraCAFile {
+            guard FileManager.default.isReadableFile(atPath: extraCAFile) else {
+                throw .cannotLoad(path: extraCAFile, reason: "no such readable file")
+            }
+            guard X509_STORE_load_file(store, extraCAFile) == 1 else {
+                throw .cannotLoad(path: extraCAFile, reason: OpenSSLError.drain().description)
+            }
+        }
+    }
+
+    deinit { X509_STORE_free(store) }
+
+    /// Verifies the chain as sent (leaf first) for TLS server use, at `time`.
+    public func verify(chainDER: [[UInt8]], at time: Date) -> ChainVerification {
+        guard let leafDER = chainDER.first, let leaf = try? X509Certificate(der: leafDER) else {
+            return ChainVerification(errors: [VerifyError(depth: 0, code: -1, message: "no certificate")])
+        }
+        let intermediates = chainDER.dropFirst().compactMap { try? X509Certificate(der: $0) }
+        guard let stack = CMXCheckShims_sk_X509_new_null() else {
+            return ChainVerification(errors: [VerifyError(depth: 0, code: -1, message: "out of memory")])
+        }
+        for certificate in intermediates {
+            X509_up_ref(certificate.pointer)
+            _ = CMXCheckShims_sk_X509_push(stack, certificate.pointer)
+        }
+        defer { CMXCheckShims_sk_X509_pop_free(stack) }
+        var depths = [Int32](repeating: 0, count: 32)
+        var codes = [Int32](repeating: 0, count: 32)
+        var total: Int32 = 0
+        let count = lock.withLock {
+            CMXCheckShims_verify_chain(store, leaf.pointer, stack, Int64(time.timeIntervalSince1970), &depths, &codes, 32, &total)
+        }
+        ERR_clear_error()
+        guard count >= 0 else {
+            return ChainVerification(errors: [VerifyError(depth: 0, code: -1, message: "verification could not start")])
+        }
+        let errors = (0..<Int(count)).map { index in
+            VerifyError(
+                depth: Int(depths[index]), code: Int(codes[index]),
+                message: String(cString: X509_verify_cert_error_string(Int(codes[index]))))
+        }
+        return ChainVerification(errors: errors)
+    }
+}

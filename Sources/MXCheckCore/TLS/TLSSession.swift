@@ -1,0 +1,181 @@
+import CMXCheckShims
+import COpenSSL
+import Foundation
+
+/// The client's OpenSSL context: every protocol from TLS 1.0 and every suite at security level 0,
+/// no verification during the handshake, so any server is observed rather than refused.
+public final class TLSClientContext: @unchecked Sendable {
+    let context: OpaquePointer
+
+    public init() throws(OpenSSLError) {
+        guard let context = SSL_CTX_new(TLS_client_method()) else { throw OpenSSLError.drain() }
+        self.context = context
+        _ = CMXCheckShims_SSL_CTX_set_min_proto_version(context, TLS1_VERSION)
+        _ = CMXCheckShims_SSL_CTX_set_max_proto_version(context, 0)
+        CMXCheckShims_SSL_CTX_allow_legacy_servers(context)
+        SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        guard SSL_CTX_set_cipher_list(context, "ALL:COMPLEMENTOFALL:@SECLEVEL=0") == 1,
+              SSL_CTX_set_ciphersuites(context, Self.tls13Suites) == 1
+        else { throw OpenSSLError.drain() }
+    }
+
+    static let tls13Suites = [
+        "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256",
+    ].joined(separator: ":")
+
+    deinit { SSL_CTX_free(context) }
+}
+
+/// What the handshake settled on.
+public struct NegotiatedTLS: Sendable, Equatable {
+    /// `TLSv1.0` ... `TLSv1.3` (`SSLv3` if ever).
+    public var version: String
+    /// The IANA name of the cipher suite.
+    public var cipher: String
+    /// The key-exchange group ("X25519", "secp256r1", "ffdhe2048", "DH" for an unnamed finite-field group), or nil.
+    public var group: String?
+    /// Size of the server's ephemeral key in bits, where there is one.
+    public var keyExchangeBits: Int?
+    /// The certificates as the server sent them, leaf first, DER.
+    public var chainDER: [[UInt8]]
+
+    public init(version: String, cipher: String, group: String?, keyExchangeBits: Int?, chainDER: [[UInt8]]) {
+        self.version = version
+        self.cipher = cipher
+        self.group = group
+        self.keyExchangeBits = keyExchangeBits
+        self.chainDER = chainDER
+    }
+}
+
+/// A TLS client session on an already connected socket (SSL_set_fd), every wait bounded by a deadline.
+final class TLSSession {
+    private let ssl: OpaquePointer
+    private let connection: TCPConnection
+    private let context: TLSClientContext
+
+    init(context: TLSClientContext, connection: TCPConnection, serverName: String?) throws(OpenSSLError) {
+        guard let ssl = SSL_new(context.context) else { throw OpenSSLError.drain() }
+        self.ssl = ssl
+        self.connection = connection
+        self.context = context
+        guard SSL_set_fd(ssl, connection.fd) == 1 else { throw OpenSSLError.drain() }
+        if let serverName, !serverName.isEmpty {
+            _ = CMXCheckShims_SSL_set_tlsext_host_name(ssl, serverName)
+        }
+    }
+
+    deinit { SSL_free(ssl) }
+
+    enum Failure: Error {
+        case timedOut
+        case closed
+        case failed(String)
+    }
+
+    func handshake(deadline: Deadline) throws(Failure) {
+        while true {
+            ERR_clear_error()
+            let status = SSL_connect(ssl)
+            if status == 1 { return }
+            try waitOrFail(status: status, deadline: deadline, phase: "handshake")
+        }
+    }
+
+    private func waitOrFail(status: Int32, deadline: Deadline, phase: String) throws(Failure) {
+        let savedErrno = errno
+        let code = SSL_get_error(ssl, status)
+        let events: Int16
+        switch code {
+        case SSL_ERROR_WANT_READ: events = Int16(POLLIN)
+        case SSL_ERROR_WANT_WRITE: events = Int16(POLLOUT)
+        case SSL_ERROR_ZERO_RETURN: throw .closed
+        case SSL_ERROR_SYSCALL:
+            let queue = OpenSSLError.drain()
+            if !queue.reasons.isEmpty { throw .failed(queue.description) }
+            if savedErrno == 0 || savedErrno == ECONNRESET || savedErrno == EPIPE { throw .closed }
+            throw .failed(errnoText(savedErrno))
+        default:
+            throw .failed(OpenSSLError.drain().description)
+        }
+        let ready: Bool
+        do { ready = try connection.wait(for: events, until: deadline) } catch { throw .failed(error.description) }
+        if !ready { throw .timedOut }
+    }
+
+    func write(_ bytes: [UInt8], deadline: Deadline) throws(Failure) {
+        var offset = 0
+        while offset < bytes.count {
+            ERR_clear_error()
+            let written = bytes[offset...].withUnsafeBytes { SSL_write(ssl, $0.baseAddress, Int32($0.count)) }
+            if written > 0 {
+                offset += Int(written)
+                continue
+            }
+            try waitOrFail(status: written, deadline: deadline, phase: "write")
+        }
+    }
+
+    /// Up to `maximum` bytes of plaintext; empty when the server closed the session.
+    func read(maximum: Int, deadline: Deadline) throws(Failure) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        while true {
+            ERR_clear_error()
+            let count = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32(maximum)) }
+            if count > 0 { return Array(buffer[..<Int(count)]) }
+            do {
+                try waitOrFail(status: count, deadline: deadline, phase: "read")
+            } catch .closed {
+                return []
+            }
+        }
+    }
+
+    /// Sends close_notify without waiting for the server's.
+    func shutdown() {
+        ERR_clear_error()
+        _ = SSL_shutdown(ssl)
+        ERR_clear_error()
+    }
+
+    var negotiated: NegotiatedTLS {
+        var version = SSL_get_version(ssl).map { String(cString: $0) } ?? "unknown"
+        if version == "TLSv1" { version = "TLSv1.0" }
+        let cipherPointer = SSL_get_current_cipher(ssl)
+        let cipher = cipherPointer.flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) }
+            ?? cipherPointer.flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "unknown"
+        var group = CMXCheckShims_SSL_negotiated_group_name(ssl).map { String(cString: $0) }
+        var bits: Int?
+        if let key = CMXCheckShims_SSL_get_peer_tmp_key(ssl) {
+            bits = Int(EVP_PKEY_get_bits(key))
+            if group == nil {
+                group = EVP_PKEY_get_base_id(key) == EVP_PKEY_DH ? "DH" : EVP_PKEY_get0_type_name(key).map { String(cString: $0) }
+            }
+            EVP_PKEY_free(key)
+        }
+        var chain: [[UInt8]] = []
+        if let stack = SSL_get_peer_cert_chain(ssl) {
+            for index in 0..<CMXCheckShims_sk_X509_num(stack) {
+                if let cert = CMXCheckShims_sk_X509_value(stack, index), let der = CertificateDER.encode(cert) {
+                    chain.append(der)
+                }
+            }
+        }
+        if chain.isEmpty, let leaf = SSL_get1_peer_certificate(ssl) {
+            if let der = CertificateDER.encode(leaf) { chain.append(der) }
+            X509_free(leaf)
+        }
+        return NegotiatedTLS(version: version, cipher: cipher, group: group, keyExchangeBits: bits, chainDER: chain)
+    }
+}
+
+enum CertificateDER {
+    static func encode(_ cert: OpaquePointer) -> [UInt8]? {
+        var out: UnsafeMutablePointer<UInt8>?
+        let length = CMXCheckShims_X509_to_der(cert, &out)
+        guard length > 0, let out else { return nil }
+        defer { CMXCheckShims_free(out) }
+        return Array(UnsafeBufferPointer(start: out, count: Int(length)))
+    }
+}

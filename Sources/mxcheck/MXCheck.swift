@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import MXCheckCore
+
+@main
+struct MXCheck: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "mxcheck",
+        abstract: "Check the STARTTLS and TLS setup of SMTP servers, the way a careful sending server would.",
+        discussion: """
+            Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN \
+            (including usage errors and names that do not resolve).
+            """,
+        version: version,
+        subcommands: [SMTPCommand.self]
+    )
+
+    /// Parses and runs like ParsableCommand.main, except that a usage error exits 3 (UNKNOWN), not 64.
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(3)
+        }
+        do {
+            var command = command
+            try command.run()
+            Foundation.exit(0)
+        } catch let exit as ExitCode {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            FileHandle.standardError.write(Data(("mxcheck: \(error)\n").utf8))
+            Foundation.exit(3)
+        }
+    }
+}

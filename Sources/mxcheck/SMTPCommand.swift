@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import MXCheckCore
+
+extension TLSMode: ExpressibleByArgument {}
+
+enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+    case text
+    case json
+}
+
+struct SMTPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smtp",
+        abstract: "Check SMTP servers: STARTTLS on 25/587, implicit TLS on 465.",
+        discussion: """
+            TARGET is host, host:port, 192.0.2.1, 192.0.2.1:587, [2001:db8::1]:25 or 2001:db8::1. \
+            A host name is resolved and every address (A and AAAA) is checked, one result each. \
+            mxcheck never sends MAIL, RCPT, DATA, VRFY or EXPN.
+
+            Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; over several endpoints the worst, \
+            ordered CRITICAL > UNKNOWN > WARNING > OK.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Servers to check.", valueName: "target"))
+    var targets: [String] = []
+
+    @Option(help: ArgumentHelp("Port for targets that name none.", valueName: "n"))
+    var port: Int = 25
+
+    @Option(help: ArgumentHelp("How TLS starts: auto (465: implicit, else STARTTLS), starttls or implicit.", valueName: "mode"))
+    var tls: TLSMode = .auto
+
+    @Option(help: ArgumentHelp("Name sent as SNI and verified against the certificate (default: the target's host name).", valueName: "name"))
+    var servername: String?
+
+    @Option(help: ArgumentHelp("Name sent in EHLO (default: this machine's FQDN, else its address literal).", valueName: "name"))
+    var ehlo: String?
+
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Extra trust anchors (PEM), added to the system store.", valueName: "pem"))
+    var caFile: String?
+
+    @Option(name: .customLong("warn-days"), help: ArgumentHelp("Warn when the certificate expires within this many days.", valueName: "n"))
+    var warnDays: Int = 14
+
+    @Option(name: .customLong("crit-days"), help: ArgumentHelp("Critical when the certificate expires within this many days.", valueName: "n"))
+    var critDays: Int = 7
+
+    @Option(help: ArgumentHelp("Bound on the whole check of one endpoint, in seconds.", valueName: "seconds"))
+    var timeout: Double = 30
+
+    @Flag(name: .customShort("4"), help: "Only IPv4 addresses.")
+    var ipv4Only = false
+
+    @Flag(name: .customShort("6"), help: "Only IPv6 addresses.")
+    var ipv6Only = false
+
+    @Option(help: ArgumentHelp("Output format: text or json (JSON Lines, one object per endpoint).", valueName: "format"))
+    var format: OutputFormat = .text
+
+    @Flag(help: "Same as --format json.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Endpoints checked at once.", valueName: "n"))
+    var concurrency: Int = 16
+
+    @Flag(name: [.customShort("v"), .long], help: "Print the SMTP dialog (C:/S: lines) on stderr.")
+    var verbose = false
+
+    @Flag(name: .customLong("no-color"), help: "Plain text without colour (NO_COLOR in the environment does the same).")
+    var noColor = false
+
+    mutating func validate() throws {
+        guard !targets.isEmpty else { throw ValidationError("give at least one target, e.g. 'mxcheck smtp mx.example.com'") }
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
+        guard warnDays >= 0, critDays >= 0 else { throw ValidationError("--warn-days and --crit-days must not be negative") }
+        guard critDays <= warnDays else { throw ValidationError("--crit-days (\(critDays)) must not exceed --warn-days (\(warnDays))") }
+        guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024") }
+        guard !(ipv4Only && ipv6Only) else { throw ValidationError("-4 and -6 exclude each other") }
+        if let ehlo, ehlo.isEmpty || ehlo.contains(where: { $0.isWhitespace || !$0.isASCII }) {
+            throw ValidationError("--ehlo must be a host name or an address literal, without spaces")
+        }
+        if let servername, (try? Target.parse(servername)) == nil {
+            throw ValidationError("--servername must be a host name or an IP address")
+        }
+    }
+
+    func run() throws {
+        let outputFormat: OutputFormat = json ? .json : format
+        let family: AddressFamilyFilter = ipv4Only ? .ipv4Only : (ipv6Only ? .ipv6Only : .any)
+        let stderr = StandardError()
+
+        var parsed: [Target] = []
+        for raw in targets {
+            do {
+                parsed.append(try Target.parse(raw, defaultPort: UInt16(port)))
+            } catch {
+                stderr.write("mxcheck: \(error.description)")
+                throw ExitCode(3)
+            }
+        }
+
+        let trustStore: TrustStore
+        let context: TLSClientContext
+        do {
+            trustStore = try TrustStore(extraCAFile: caFile)
+            context = try TLSClientContext()
+        } catch let error as TrustStoreError {
+            stderr.write("mxcheck: \(error.description)")
+            throw ExitCode(3)
+        }
+
+        var worst: Status?
+        var endpoints: [Endpoint] = []
+        for target in parsed {
+            do {
+                let addresses = try SystemResolver.addresses(of: target, family: family, timeout: min(timeout, 30))
+                endpoints += Endpoint.endpoints(for: target, addresses: addresses, tls: tls, servername: servername)
+            } catch {
+                stderr.write("mxcheck: \(error.description)")
+                worst = max(worst ?? .unknown, .unknown)
+            }
+        }
+
+        let checker = Checker(context: context, trustStore: trustStore, settings: CheckSettings(ehloName: ehlo ?? LocalHost.ehloName(), timeout: timeout))
+        let rules = RuleSettings(now: Date(), warnDays: warnDays, critDays: critDays)
+        let colour = !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO)
+        let text = TextReport(colour: colour)
+        let tagTranscript = endpoints.count > 1
+        let verbose = verbose
+        let results = Results()
+
+        let work: @Sendable (Endpoint) -> EndpointReport = { endpoint in
+            let prefix = tagTranscript ? "[\(endpoint.address)]:\(endpoint.port) " : ""
+            let transcript: (@Sendable (String) -> Void)?
+            if verbose {
+                transcript = { line in stderr.write(prefix + line) }
+            } else {
+                transcript = nil
+            }
+            let observation = checker.observe(endpoint, now: rules.now, transcript: transcript)
+            return EndpointReport(observation: observation, settings: rules)
+        }
+        let emit: @Sendable (EndpointReport) -> Void = { report in
+            switch outputFormat {
+            case .json: StandardOutput.write(JSONReport.value(for: report).serialized())
+            case .text: StandardOutput.write(results.count > 0 ? "\n" + text.render(report) : text.render(report))
+            }
+            results.add(report.status)
+        }
+        Batch.run(endpoints, concurrency: concurrency, work: work, onResult: emit)
+
+        if let status = [worst, results.worst].compactMap({ $0 }).max(), status != .ok {
+            throw ExitCode(status.exitCode)
+        }
+    }
+}
+
+/// The statuses seen so far, shared by the worker threads.
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var statuses: [Status] = []
+
+    func add(_ status: Status) { lock.withLock { statuses.append(status) } }
+    var count: Int { lock.withLock { statuses.count } }
+    var worst: Status? { lock.withLock { statuses.max() } }
+}
+
+enum StandardOutput {
+    static func write(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}
+
+struct StandardError: Sendable {
+    func write(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+enum Terminal {
+    /// Colour only on a terminal, never with NO_COLOR set or TERM=dumb.
+    static func wantsColour(fileDescriptor: Int32) -> Bool {
+        let environment = ProcessInfo.processInfo.environment
+        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return false }
+        if environment["TERM"] == "dumb" { return false }
+        return isatty(fileDescriptor) == 1
+    }
+}
