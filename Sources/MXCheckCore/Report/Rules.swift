@@ -94,16 +94,16 @@ public enum Rules {
         let now = settings.now
         // Validity of the leaf by the clock, then the verifier's view of the rest.
         if leaf.notAfter < now {
-            findings.append(Finding(.certExpired, message: "the certificate expired on \(JSONDates.format(leaf.notAfter)) (\(daysRemaining(leaf, now: now)) days)"))
+            findings.append(Finding(.certExpired, message: "the certificate expired on \(JSONDates.format(leaf.notAfter)), \(days(Int((now.timeIntervalSince(leaf.notAfter) / 86_400).rounded(.down)))) ago"))
         } else if leaf.notBefore > now {
             findings.append(Finding(.certNotYetValid, message: "the certificate is valid only from \(JSONDates.format(leaf.notBefore))"))
         } else {
             let remaining = leaf.notAfter.timeIntervalSince(now)
             let days = daysRemaining(leaf, now: now)
             if remaining < Double(settings.critDays) * 86_400 {
-                findings.append(Finding(.certExpiring, severity: .critical, message: "the certificate expires in \(days) days, on \(JSONDates.format(leaf.notAfter)) (critical below \(settings.critDays) days)"))
+                findings.append(Finding(.certExpiring, severity: .critical, message: "the certificate expires in \(Self.days(days)), on \(JSONDates.format(leaf.notAfter)) (critical below \(settings.critDays) days)"))
             } else if remaining < Double(settings.warnDays) * 86_400 {
-                findings.append(Finding(.certExpiring, severity: .warning, message: "the certificate expires in \(days) days, on \(JSONDates.format(leaf.notAfter)) (warning below \(settings.warnDays) days)"))
+                findings.append(Finding(.certExpiring, severity: .warning, message: "the certificate expires in \(Self.days(days)), on \(JSONDates.format(leaf.notAfter)) (warning below \(settings.warnDays) days)"))
             }
         }
         findings += verificationFindings(chain: chain, verification: verification, already: findings)
@@ -173,6 +173,9 @@ public enum Rules {
     static func daysRemaining(_ certificate: CertificateFacts, now: Date) -> Int {
         Int((certificate.notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
     }
+
+    /// "1 day", "3 days".
+    static func days(_ count: Int) -> String { count == 1 ? "1 day" : "\(count) days" }
 
     static func position(_ depth: Int) -> String {
         depth == 0 ? "the leaf certificate" : "the chain certificate at depth \(depth)"

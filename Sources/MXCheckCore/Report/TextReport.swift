@@ -47,7 +47,10 @@ public struct TextReport: Sendable {
         }
         if let tls = observation.tls {
             var text = "\(tls.version)  \(tls.cipher)"
-            if let group = tls.group { text += "  \(group)" + (tls.keyExchangeBits.map { " (\($0) bits)" } ?? "") }
+            if let group = tls.group {
+                let finiteField = Rules.isFiniteFieldDH(group: group, cipher: tls.cipher)
+                text += "  \(group)" + (finiteField ? tls.keyExchangeBits.map { " (\($0) bits)" } ?? "" : "")
+            }
             row("tls", text)
         }
         if let leaf = observation.chain.first {
@@ -58,7 +61,7 @@ public struct TextReport: Sendable {
                 row("", "names \(shown)")
             }
             let days = Rules.daysRemaining(leaf, now: report.now)
-            row("", "valid \(JSONDates.format(leaf.notBefore).prefix(10)) to \(JSONDates.format(leaf.notAfter).prefix(10)) (\(days) days left)")
+            row("", "valid \(JSONDates.format(leaf.notBefore).prefix(10)) to \(JSONDates.format(leaf.notAfter).prefix(10)) (\(days < 0 ? "expired" : Rules.days(days) + " left"))")
             row("", "\(leaf.keyType) \(leaf.keyBits) bits, \(leaf.signatureAlgorithm), chain of \(observation.chain.count) sent")
             let trust = observation.verification?.trusted == true ? paint("trusted", "32") : paint("not trusted", "31")
             let match = report.hostnameMatch == true ? "name \(endpoint.referenceIdentity) matches" : paint("name \(endpoint.referenceIdentity) does not match", "31")

@@ -145,7 +145,10 @@ final class TLSSession {
         let cipherPointer = SSL_get_current_cipher(ssl)
         let cipher = cipherPointer.flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) }
             ?? cipherPointer.flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "unknown"
-        var group = CMXCheckShims_SSL_negotiated_group_name(ssl).map { String(cString: $0) }
+        // OpenSSL says "x25519"; the report spells the curve names X25519 and X448.
+        var group = CMXCheckShims_SSL_negotiated_group_name(ssl).map { String(cString: $0) }.map { name in
+            name == "x25519" || name == "x448" ? name.uppercased() : name
+        }
         var bits: Int?
         if let key = CMXCheckShims_SSL_get_peer_tmp_key(ssl) {
             bits = Int(EVP_PKEY_get_bits(key))

@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+
+/// Runs the built mxcheck binary and reads what a user or a script would see.
+class EndToEndTestCase: XCTestCase {
+    /// The binary under test: MXCHECK_BIN, or the one built next to this test bundle.
+    static let binary: String = {
+        if let override = ProcessInfo.processInfo.environment["MXCHECK_BIN"], !override.isEmpty { return override }
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mxcheck").path
+        if FileManager.default.isExecutableFile(atPath: besideTests) { return besideTests }
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            let candidate = bundle.bundleURL.deletingLastPathComponent().appendingPathComponent("mxcheck").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return "\(Lab.packageRoot)/.build/debug/mxcheck"
+    }()
+
+    var lab: Lab!
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        lab = try Lab.shared()
+    }
+
+    /// The environment without colour hints, so output is what a script gets.
+    func plainEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = nil
+        environment["TERM"] = "dumb"
+        for (key, value) in extra { environment[key] = value }
+        return environment
+    }
+
+    @discardableResult
+    func mxcheck(_ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil, timeout: Double = 90) -> CommandResult {
+        Command.run([Self.binary] + arguments, environment: environment ?? plainEnvironment(), stdin: stdin, timeout: timeout)
+    }
+
+    /// Checks one lab case as JSON; returns the exit status and the single JSON object.
+    func check(_ caseName: String, _ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> (Int32, [String: Any]) {
+        let target = try lab.case(caseName)
+        var arguments = ["smtp", "--json", "--ca-file", lab.rootCA, "--timeout", "10"]
+        if target.tls == "implicit" { arguments += ["--tls", "implicit"] }
+        arguments += extra + [target.target]
+        let result = mxcheck(arguments)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "one JSON document for one endpoint; stdout: \(result.stdout) stderr: \(result.stderr)", file: file, line: line)
+        guard let first = lines.first, let object = try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any] else {
+            XCTFail("no JSON object on stdout: \(result.stdout)\nstderr: \(result.stderr)", file: file, line: line)
+            return (result.status, [:])
+        }
+        return (result.status, object)
+    }
+
+    func findingIDs(_ object: [String: Any]) -> [String] {
+        ((object["findings"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }.sorted()
+    }
+
+    func finding(_ id: String, in object: [String: Any]) -> [String: Any]? {
+        ((object["findings"] as? [[String: Any]]) ?? []).first { $0["id"] as? String == id }
+    }
+
+    func field(_ object: [String: Any], _ path: String) -> Any? {
+        var current: Any? = object
+        for key in path.split(separator: ".") {
+            current = (current as? [String: Any])?[String(key)]
+        }
+        return current
+    }
+}

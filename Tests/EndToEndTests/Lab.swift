@@ -1,0 +1,177 @@
+import Foundation
+import XCTest
+
+/// The local test lab (Tests/Lab/lab.sh): a private Postfix with one smtpd per case, scripted odd
+/// servers, and a generated PKI. Started once for the whole test run and stopped when it ends.
+final class Lab: @unchecked Sendable {
+    struct Case {
+        var address: String
+        var port: Int
+        var tls: String
+
+        /// The target as the command line takes it.
+        var target: String { address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)" }
+    }
+
+    let stateDirectory: String
+    let rootCA: String
+    let serverName: String
+    let cases: [String: Case]
+    private let owned: Bool
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var started: Result<Lab, LabError>?
+
+    struct LabError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The running lab: the one named by MXCHECK_LAB_CASES, or one this test run starts.
+    static func shared() throws -> Lab {
+        try lock.withLock {
+            if let started { return try started.get() }
+            let result = Result { () throws(LabError) -> Lab in try start() }
+            started = result
+            return try result.get()
+        }
+    }
+
+    private static func start() throws(LabError) -> Lab {
+        if let existing = ProcessInfo.processInfo.environment["MXCHECK_LAB_CASES"], !existing.isEmpty {
+            return try load(casesFile: existing, owned: false)
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-lab-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: directory)
+        let run = Command.run(["/bin/bash", "\(packageRoot)/Tests/Lab/lab.sh", "start", directory], timeout: 120)
+        guard run.status == 0 else {
+            _ = Command.run(["/bin/bash", "\(packageRoot)/Tests/Lab/lab.sh", "stop", directory], timeout: 60)
+            throw LabError(description: "the test lab did not start (exit \(run.status)):\n\(run.stderr)\n\(run.stdout)")
+        }
+        let lab = try load(casesFile: "\(directory)/cases.json", owned: true)
+        LabTeardown.register(lab)
+        return lab
+    }
+
+    private static func load(casesFile: String, owned: Bool) throws(LabError) -> Lab {
+        guard let data = FileManager.default.contents(atPath: casesFile),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let stateDirectory = json["stateDir"] as? String, let rootCA = json["rootCA"] as? String,
+              let rawCases = json["cases"] as? [String: [String: Any]]
+        else { throw LabError(description: "cannot read the lab's cases from \(casesFile)") }
+        var cases: [String: Case] = [:]
+        for (name, entry) in rawCases {
+            guard let address = entry["address"] as? String, let port = entry["port"] as? Int else { continue }
+            cases[name] = Case(address: address, port: port, tls: entry["tls"] as? String ?? "starttls")
+        }
+        return Lab(stateDirectory: stateDirectory, rootCA: rootCA, serverName: json["name"] as? String ?? "mx.lab.example", cases: cases, owned: owned)
+    }
+
+    private init(stateDirectory: String, rootCA: String, serverName: String, cases: [String: Case], owned: Bool) {
+        self.stateDirectory = stateDirectory
+        self.rootCA = rootCA
+        self.serverName = serverName
+        self.cases = cases
+        self.owned = owned
+    }
+
+    func `case`(_ name: String) throws -> Case {
+        guard let found = cases[name] else { throw LabError(description: "the lab has no case '\(name)' (has: \(cases.keys.sorted().joined(separator: ", ")))") }
+        return found
+    }
+
+    /// Every command line the scripted servers received, as (mode, line).
+    func oddServerCommands() -> [(String, String)] {
+        guard let text = try? String(contentsOfFile: "\(stateDirectory)/odd-commands.log", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "\t", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }
+    }
+
+    func stop() {
+        guard owned else { return }
+        _ = Command.run(["/bin/bash", "\(Lab.packageRoot)/Tests/Lab/lab.sh", "stop", stateDirectory], timeout: 60)
+        try? FileManager.default.removeItem(atPath: stateDirectory)
+    }
+}
+
+/// Stops the lab when the test bundle finishes.
+final class LabTeardown: NSObject, XCTestObservation, @unchecked Sendable {
+    private let lab: Lab
+
+    private init(lab: Lab) {
+        self.lab = lab
+    }
+
+    static func register(_ lab: Lab) {
+        let observer = LabTeardown(lab: lab)
+        if Thread.isMainThread {
+            XCTestObservationCenter.shared.addTestObserver(observer)
+        } else {
+            DispatchQueue.main.sync { XCTestObservationCenter.shared.addTestObserver(observer) }
+        }
+    }
+
+    func testBundleDidFinish(_ testBundle: Bundle) {
+        lab.stop()
+    }
+}
+
+/// A finished process: exit status, output, and how long it took.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var seconds: Double
+}
+
+enum Command {
+    /// Runs a program with a hard time bound (it is killed past `timeout`).
+    static func run(_ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil, timeout: Double = 60) -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        if let environment { process.environment = environment }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = input
+        let started = Date()
+        do { try process.run() } catch {
+            return CommandResult(status: -1, stdout: "", stderr: "cannot run \(arguments[0]): \(error)", seconds: 0)
+        }
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        let collected = OutputCollector()
+        let group = DispatchGroup()
+        for (pipe, isOut) in [(out, true), (err, false)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                collected.set(data, isOut: isOut)
+                group.leave()
+            }
+        }
+        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+        process.waitUntilExit()
+        killer.cancel()
+        group.wait()
+        return CommandResult(
+            status: process.terminationStatus, stdout: collected.text(isOut: true), stderr: collected.text(isOut: false),
+            seconds: Date().timeIntervalSince(started))
+    }
+
+    private final class OutputCollector: @unchecked Sendable {
+        private let lock = NSLock()
+        private var out = Data()
+        private var err = Data()
+
+        func set(_ data: Data, isOut: Bool) { lock.withLock { if isOut { out = data } else { err = data } } }
+        func text(isOut: Bool) -> String { lock.withLock { String(decoding: isOut ? out : err, as: UTF8.self) } }
+    }
+}
