@@ -1,0 +1,97 @@
+import Foundation
+import XCTest
+@testable import MXCheckCore
+
+/// Certificate facts and chain verification with OpenSSL, on fixed fixtures and a fixed clock.
+/// Fixtures: an EC P-256 root (2026-01-01 to 2036-01-01) and an RSA-2048 leaf it signed
+/// (2026-06-01 to 2026-12-01, SANs mx.fixture.example, *.fixture.example, 192.0.2.25, 2001:db8::25).
+final class CertificateTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    static func der(_ name: String) throws -> [UInt8] {
+        let pem = try String(contentsOf: fixtures.appendingPathComponent(name), encoding: .utf8)
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        return Array(try XCTUnwrap(Data(base64Encoded: body)))
+    }
+
+    static func date(_ text: String) -> Date {
+        ISO8601DateFormatter().date(from: text)!
+    }
+
+    func testLeafFacts() throws {
+        let facts = try CertificateFacts(der: Self.der("leaf.pem"))
+        XCTAssertEqual(facts.subject, "CN=mx.fixture.example")
+        XCTAssertEqual(facts.issuer, "O=mxcheck fixtures,CN=Fixture Root")
+        XCTAssertEqual(facts.commonName, "mx.fixture.example")
+        XCTAssertEqual(facts.dnsNames, ["mx.fixture.example", "*.fixture.example"])
+        XCTAssertEqual(facts.ipAddresses, ["192.0.2.25", "2001:db8::25"])
+        XCTAssertEqual(facts.keyType, "RSA")
+        XCTAssertEqual(facts.keyBits, 2048)
+        XCTAssertEqual(facts.signatureAlgorithm, "ecdsa-with-SHA256")
+        XCTAssertEqual(facts.notBefore, Self.date("2026-06-01T00:00:00Z"))
+        XCTAssertEqual(facts.notAfter, Self.date("2026-12-01T00:00:00Z"))
+        XCTAssertEqual(facts.sha256, "c4f91c7b0dd3bbc320e71ce8f387f4efacf49ee11843aca791e57eda5f6d898e")
+        XCTAssertFalse(facts.selfSigned)
+    }
+
+    func testRootFacts() throws {
+        let facts = try CertificateFacts(der: Self.der("root.pem"))
+        XCTAssertEqual(facts.keyType, "EC")
+        XCTAssertEqual(facts.keyBits, 256)
+        XCTAssertTrue(facts.selfSigned)
+        XCTAssertEqual(facts.names, [])
+    }
+
+    func testGarbageIsAnErrorNotACrash() {
+        XCTAssertThrowsError(try CertificateFacts(der: []))
+        XCTAssertThrowsError(try CertificateFacts(der: Array("not a certificate".utf8)))
+        XCTAssertThrowsError(try CertificateFacts(der: [0x30, 0x82, 0xFF, 0xFF, 0x30]))
+    }
+
+    func testChainVerificationFollowsTheClock() throws {
+        let store = try TrustStore(extraCAFile: Self.fixtures.appendingPathComponent("root.pem").path)
+        let chain = [try Self.der("leaf.pem")]
+        XCTAssertTrue(store.verify(chainDER: chain, at: Self.date("2026-09-01T00:00:00Z")).trusted)
+        let late = store.verify(chainDER: chain, at: Self.date("2026-12-15T00:00:00Z"))
+        XCTAssertEqual(late.errors.map(\.code), [VerifyError.Code.expired])
+        XCTAssertEqual(late.errors.first?.depth, 0)
+        let early = store.verify(chainDER: chain, at: Self.date("2026-05-01T00:00:00Z"))
+        XCTAssertEqual(early.errors.map(\.code), [VerifyError.Code.notYetValid])
+    }
+
+    func testUnknownIssuerBecomesChainIncomplete() throws {
+        let store = try TrustStore(extraCAFile: nil)
+        let chain = [try Self.der("leaf.pem")]
+        let now = Self.date("2026-09-01T00:00:00Z")
+        let verification = store.verify(chainDER: chain, at: now)
+        XCTAssertFalse(verification.trusted)
+        var observation = Observation(endpoint: Endpoint(host: "mx.fixture.example", address: "192.0.2.25", port: 25, tls: .starttls, serverName: "mx.fixture.example", referenceIdentity: "mx.fixture.example"))
+        observation.tls = NegotiatedTLS(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", group: "X25519", keyExchangeBits: 253, chainDER: chain)
+        observation.chain = [try CertificateFacts(der: chain[0])]
+        observation.verification = verification
+        let report = EndpointReport(observation: observation, settings: RuleSettings(now: now))
+        XCTAssertEqual(report.findings.map(\.id), [.certChainIncomplete])
+    }
+
+    func testSelfSignedRootAsLeaf() throws {
+        let store = try TrustStore(extraCAFile: nil)
+        let verification = store.verify(chainDER: [try Self.der("root.pem")], at: Self.date("2026-09-01T00:00:00Z"))
+        XCTAssertEqual(verification.errors.map(\.code), [VerifyError.Code.depthZeroSelfSigned])
+    }
+
+    func testMissingCAFileIsATypedError() {
+        XCTAssertThrowsError(try TrustStore(extraCAFile: "/nonexistent/ca.pem")) { error in
+            guard case .cannotLoad(let path, _) = error as? TrustStoreError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, "/nonexistent/ca.pem")
+        }
+    }
+
+    func testFindingCatalogueIsDocumented() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let catalogue = try String(contentsOf: root.appendingPathComponent("docs/findings.md"), encoding: .utf8)
+        for id in FindingID.allCases {
+            XCTAssertTrue(catalogue.contains("`\(id.rawValue)`"), "docs/findings.md lacks \(id.rawValue)")
+            XCTAssertTrue(catalogue.contains(FindingCatalogue.entry(for: id).fix), "docs/findings.md lacks the fix of \(id.rawValue)")
+        }
+    }
+}
