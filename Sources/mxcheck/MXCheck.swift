@@ -20,26 +20,19 @@ struct MXCheck: ParsableCommand {
     /// Parses and runs like ParsableCommand.main, except that a usage error exits 3 (UNKNOWN), not 64.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
-        let command: ParsableCommand
         do {
-            command = try parseAsRoot()
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(3)
-        }
-        do {
-            var command = command
+            var command = try parseAsRoot()
             try command.run()
             Foundation.exit(0)
         } catch let exit as ExitCode {
             Foundation.exit(exit.rawValue)
         } catch {
-            FileHandle.standardError.write(Data(("mxcheck: \(error)\n").utf8))
+            // Help and version requests arrive as errors whose exit code is success.
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(3)
         }
     }

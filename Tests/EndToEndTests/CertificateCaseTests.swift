@@ -124,7 +124,7 @@ final class CertificateCaseTests: EndToEndTestCase {
         XCTAssertEqual(findingIDs(json), [])
         XCTAssertEqual(field(json, "certificate.keyType") as? String, "EC")
         XCTAssertEqual(field(json, "certificate.keyBits") as? Int, 256)
-        XCTAssertEqual(field(json, "certificate.signatureAlgorithm") as? String, "ecdsa-with-SHA256")
+        XCTAssertEqual(field(json, "certificate.signatureAlgorithm") as? String, "sha256WithRSAEncryption", "signed by the lab's RSA intermediate")
     }
 
     func testRSA1024WithSHA1Signature() throws {

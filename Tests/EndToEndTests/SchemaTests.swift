@@ -1,0 +1,40 @@
+import Foundation
+import XCTest
+
+/// Real output, from every kind of outcome, validated against docs/schema.json.
+final class SchemaTests: EndToEndTestCase {
+    func testRealOutputMatchesTheSchema() throws {
+        let cases = ["valid", "expired", "weak_key", "legacy_tls", "no_starttls", "starttls_454", "starttls_no_tls",
+                     "greet_421", "greet_554", "ehlo_rejected", "refused", "implicit_tls", "ipv6", "bad_code", "plaintext_after_220"]
+        var lines: [String] = []
+        for name in cases {
+            let target = try lab.case(name)
+            var arguments = ["smtp", "--json", "--ca-file", lab.rootCA, "--timeout", "10"]
+            if target.tls == "implicit" { arguments += ["--tls", "implicit"] }
+            let result = mxcheck(arguments + [target.target])
+            XCTAssertFalse(result.stdout.isEmpty, name)
+            lines += result.stdout.split(separator: "\n").map(String.init)
+        }
+        XCTAssertEqual(lines.count, cases.count)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-schema-\(getpid()).jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let python = ["/usr/bin/env", "python3", "\(Lab.packageRoot)/Tests/Lab/validate_schema.py", "\(Lab.packageRoot)/docs/schema.json", file.path]
+        let validation = Command.run(python, timeout: 60)
+        XCTAssertEqual(validation.status, 0, validation.stdout + validation.stderr)
+        XCTAssertTrue(validation.stdout.contains("\(cases.count) objects valid"), validation.stdout)
+    }
+
+    func testTheSchemaRejectsAWrongObject() throws {
+        // The validator must be able to fail: a real object with a field of the wrong type.
+        let target = try lab.case("valid")
+        let result = mxcheck(["smtp", "--json", "--ca-file", lab.rootCA, target.target])
+        let broken = result.stdout.replacingOccurrences(of: "\"schemaVersion\":1", with: "\"schemaVersion\":\"1\"")
+        XCTAssertNotEqual(broken, result.stdout)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-schema-bad-\(getpid()).jsonl")
+        try broken.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let validation = Command.run(["/usr/bin/env", "python3", "\(Lab.packageRoot)/Tests/Lab/validate_schema.py", "\(Lab.packageRoot)/docs/schema.json", file.path], timeout: 60)
+        XCTAssertNotEqual(validation.status, 0)
+    }
+}
