@@ -57,18 +57,37 @@ public struct Checker: Sendable {
         return observation
     }
 
-    private func run(_ endpoint: Endpoint, deadline: Deadline, into observation: inout Observation, record: @escaping (String) -> Void) throws(DialogFailure) {
-        let connection: TCPConnection
-        observation.connections += 1
+    /// Opens a connection to the endpoint and brings it to the point where the client's first TLS
+    /// record goes next: after the 220 to STARTTLS, or at once for implicit TLS. The caller owns the
+    /// connection. For probes that send their own ClientHello.
+    public func openForTLS(_ endpoint: Endpoint, deadline: Deadline) throws(DialogFailure) -> TCPConnection {
+        var observation = Observation(endpoint: endpoint)
+        let connection = try connect(endpoint, deadline: deadline)
+        if endpoint.tls == .starttls {
+            let dialog = SMTPDialog(stream: PlainStream(connection: connection), record: { _ in })
+            try negotiateStartTLS(dialog, connection: connection, deadline: deadline, observation: &observation, record: { _ in })
+        }
+        return connection
+    }
+
+    private func connect(_ endpoint: Endpoint, deadline: Deadline) throws(DialogFailure) -> TCPConnection {
         do {
-            connection = try TCPConnection.connect(address: endpoint.address, port: endpoint.port, deadline: deadline)
+            return try TCPConnection.connect(address: endpoint.address, port: endpoint.port, deadline: deadline)
         } catch {
             throw Checker.connectFailure(error)
         }
+    }
+
+    private func ehloName(for connection: TCPConnection) -> String {
+        settings.ehloName ?? connection.localAddressLiteral() ?? "[127.0.0.1]"
+    }
+
+    private func run(_ endpoint: Endpoint, deadline: Deadline, into observation: inout Observation, record: @escaping (String) -> Void) throws(DialogFailure) {
+        observation.connections += 1
+        let connection = try connect(endpoint, deadline: deadline)
         defer { connection.close() }
-        let plain = PlainStream(connection: connection)
-        let dialog = SMTPDialog(stream: plain, record: record)
-        let ehloName = settings.ehloName ?? connection.localAddressLiteral() ?? "[127.0.0.1]"
+        let dialog = SMTPDialog(stream: PlainStream(connection: connection), record: record)
+        let ehloName = ehloName(for: connection)
 
         if endpoint.tls == .implicit {
             let session = try handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record)
@@ -80,7 +99,28 @@ public struct Checker: Sendable {
             return
         }
 
-        try greetAndHello(dialog, ehloName: ehloName, deadline: deadline, observation: &observation)
+        try negotiateStartTLS(dialog, connection: connection, deadline: deadline, observation: &observation, record: record)
+        let session = try handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record)
+        defer { session.shutdown() }
+        dialog.stream = TLSStream(session: session)
+        // A careful client says EHLO again inside TLS (RFC 3207 §4.2); failures here do not undo the TLS facts.
+        do {
+            try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO inside TLS")
+            let reply = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply inside TLS")
+            if reply.isPositiveCompletion { observation.ehloCapabilitiesTLS = Capabilities(ehloReply: reply).lines }
+        } catch {
+            switch error {
+            case .protocolError, .timeout, .closed: throw error
+            default: return
+            }
+        }
+        quit(dialog, deadline: deadline)
+    }
+
+    /// Greeting, EHLO, STARTTLS and its 220; bytes the server sends after the 220 are recorded and
+    /// consumed, never read as TLS.
+    private func negotiateStartTLS(_ dialog: SMTPDialog, connection: TCPConnection, deadline: Deadline, observation: inout Observation, record: (String) -> Void) throws(DialogFailure) {
+        try greetAndHello(dialog, ehloName: ehloName(for: connection), deadline: deadline, observation: &observation)
         let offered = Capabilities(lines: observation.ehloCapabilities).contains("STARTTLS")
         observation.starttlsOffered = offered
         guard offered else {
@@ -94,7 +134,6 @@ public struct Checker: Sendable {
             quit(dialog, deadline: deadline)
             throw .starttlsRejected(answer)
         }
-        // Anything after the 220 is response injection: record it, never read it as TLS.
         var injected = Array(dialog.unconsumed)
         dialog.discardUnconsumed()
         let pending = connection.peekPending(waitingMilliseconds: injected.isEmpty ? settings.injectionWindowMilliseconds : 0)
@@ -106,20 +145,6 @@ public struct Checker: Sendable {
             record("S: (plaintext after 220) \(SMTPReplyParser.printable(injected.prefix(200)))")
             observation.plaintextAfter220 = injected
         }
-        let session = try handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record)
-        defer { session.shutdown() }
-        dialog.stream = TLSStream(session: session)
-        // A careful client says EHLO again inside TLS (RFC 3207 §4.2); failures here do not undo the TLS facts.
-        do {
-            try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO inside TLS")
-            let reply = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply inside TLS")
-            if reply.isPositiveCompletion { observation.ehloCapabilitiesTLS = Capabilities(ehloReply: reply).lines }
-        } catch {
-            if case .protocolError = error { throw error }
-            if case .timeout = error { throw error }
-            return
-        }
-        quit(dialog, deadline: deadline)
     }
 
     private func greetAndHello(_ dialog: SMTPDialog, ehloName: String, deadline: Deadline, observation: inout Observation) throws(DialogFailure) {

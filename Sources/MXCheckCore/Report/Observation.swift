@@ -8,6 +8,9 @@ public enum DialogFailure: Sendable, Equatable {
     case refused(SMTPReply)
     case ehloRejected(SMTPReply)
     case protocolError(String)
+    /// The server closed the connection while the client waited for it (after a greeting: a protocol error;
+    /// while probing, at the greeting: possibly rate limiting).
+    case closed(phase: String)
     case starttlsMissing
     case starttlsRejected(SMTPReply)
     case handshakeFailed(String)

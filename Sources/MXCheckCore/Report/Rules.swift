@@ -53,6 +53,8 @@ public enum Rules {
             return Finding(.smtpEhloRejected, message: "EHLO was refused: '\(reply.firstLine)'")
         case .protocolError(let detail):
             return Finding(.smtpProtocolError, message: detail)
+        case .closed(let phase):
+            return Finding(.smtpProtocolError, message: "the server closed the connection while \(phase)")
         case .starttlsMissing:
             return Finding(.starttlsMissing, message: "the server does not offer STARTTLS: mail to it travels in plaintext")
         case .starttlsRejected(let reply):

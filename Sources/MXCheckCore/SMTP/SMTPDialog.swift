@@ -15,7 +15,7 @@ extension DialogFailure: Error {}
 func failure(_ error: ConnectionError, phase: String) -> DialogFailure {
     switch error {
     case .timedOut: return .timeout(phase: phase)
-    case .closedByPeer: return .protocolError("the server closed the connection while \(phase)")
+    case .closedByPeer: return .closed(phase: phase)
     case .connectFailed(let reason): return .connectFailed(reason)
     case .io(let reason): return .protocolError("\(reason) while \(phase)")
     }
@@ -108,7 +108,7 @@ final class SMTPDialog {
             compact()
             let chunk = try stream.read(maximum: 16_384, deadline: deadline)
             if chunk.isEmpty {
-                throw .protocolError("the server closed the connection while \(phase)")
+                throw .closed(phase: phase)
             }
             buffer += chunk
         }
