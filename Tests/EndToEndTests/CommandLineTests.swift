@@ -83,19 +83,48 @@ final class CommandLineTests: EndToEndTestCase {
         XCTAssertEqual(all.status, 2, "CRITICAL outranks UNKNOWN")
     }
 
-    func testHostNameResolvesEveryAddress() throws {
-        // localhost resolves to 127.0.0.1 and ::1; the lab's ipv6 case listens on ::1 only.
-        let target = try lab.case("ipv6")
-        let both = mxcheck(["smtp", "--json", "--ca-file", lab.rootCA, "--timeout", "5", "localhost:\(target.port)"])
-        let lines = both.stdout.split(separator: "\n")
-        let addresses = lines.compactMap { line in
-            ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]).flatMap { field($0, "target.address") as? String }
-        }
-        guard addresses.count >= 1 else { return XCTFail("no result: \(both.stdout) \(both.stderr)") }
-        XCTAssertTrue(addresses.contains("::1"), "\(addresses)")
-        let onlySix = mxcheck(["smtp", "--json", "-6", "--ca-file", lab.rootCA, "--servername", lab.serverName, "localhost:\(target.port)"])
+    /// Runs mxcheck in a private mount namespace whose /etc/hosts maps `dual.lab.example` to 127.0.0.1 and ::1,
+    /// so the system resolver (getaddrinfo) really returns an A and an AAAA address.
+    private func mxcheckWithHosts(_ arguments: [String]) throws -> CommandResult {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("unshare(1) is needed") }
+        let hosts = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-hosts-\(getpid())")
+        try "127.0.0.1 localhost\n127.0.0.1 dual.lab.example\n::1 dual.lab.example\n".write(to: hosts, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: hosts) }
+        let quoted = ([Self.binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        return Command.run(["/usr/bin/unshare", "-m", "/bin/sh", "-c", "mount --bind \(hosts.path) /etc/hosts && exec \(quoted)"], environment: plainEnvironment())
+    }
+
+    func testHostNameIsResolvedAndEveryAddressChecked() throws {
+        let dual = try lab.case("dual")
+        let result = try mxcheckWithHosts(["smtp", "--json", "--ca-file", lab.rootCA, "--servername", lab.serverName, "dual.lab.example:\(dual.port)"])
+        XCTAssertEqual(result.status, 0, result.stdout + result.stderr)
+        let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(objects.compactMap { field($0, "target.address") as? String }.sorted(), ["127.0.0.1", "::1"], "one result per address")
+        XCTAssertEqual(objects.compactMap { field($0, "target.host") as? String }, ["dual.lab.example", "dual.lab.example"])
+
+        let onlySix = try mxcheckWithHosts(["smtp", "--json", "-6", "--ca-file", lab.rootCA, "--servername", lab.serverName, "dual.lab.example:\(dual.port)"])
         XCTAssertEqual(onlySix.status, 0, onlySix.stdout + onlySix.stderr)
         XCTAssertEqual(onlySix.stdout.split(separator: "\n").count, 1)
+        XCTAssertTrue(onlySix.stdout.contains("\"address\":\"::1\""))
+
+        let onlyFour = try mxcheckWithHosts(["smtp", "--json", "-4", "--ca-file", lab.rootCA, "--servername", lab.serverName, "dual.lab.example:\(dual.port)"])
+        XCTAssertEqual(onlyFour.status, 0)
+        XCTAssertTrue(onlyFour.stdout.contains("\"address\":\"127.0.0.1\""))
+    }
+
+    func testHostNameIsTheReferenceIdentity() throws {
+        // Without --servername the certificate is checked against the name as typed (the lab cert has no dual.lab.example).
+        let dual = try lab.case("dual")
+        let result = try mxcheckWithHosts(["smtp", "--json", "-4", "--ca-file", lab.rootCA, "dual.lab.example:\(dual.port)"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stdout.contains("cert.hostname_mismatch"))
+        XCTAssertTrue(result.stdout.contains("'dual.lab.example' matches none"), result.stdout)
+    }
+
+    func testNoAddressInTheFamilyIsUnknown() {
+        let result = mxcheck(["smtp", "-6", "localhost:25"])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertTrue(result.stderr.contains("no address in the requested family"))
     }
 
     func testNeverSendsMailTransactionCommands() throws {
