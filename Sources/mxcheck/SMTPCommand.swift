@@ -65,6 +65,9 @@ struct SMTPCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Endpoints checked at once.", valueName: "n"))
     var concurrency: Int = 16
 
+    @Flag(name: .customLong("no-injection-test"), help: "Skip the STARTTLS command-injection probe (CVE-2011-0411), which uses a second connection.")
+    var noInjectionTest = false
+
     @Flag(name: [.customShort("v"), .long], help: "Print the SMTP dialog (C:/S: lines) on stderr.")
     var verbose = false
 
@@ -124,7 +127,9 @@ struct SMTPCommand: ParsableCommand {
             }
         }
 
-        let checker = Checker(context: context, trustStore: trustStore, settings: CheckSettings(ehloName: ehlo ?? LocalHost.ehloName(), timeout: timeout))
+        var checkSettings = CheckSettings(ehloName: ehlo ?? LocalHost.ehloName(), timeout: timeout)
+        checkSettings.injectionTest = !noInjectionTest
+        let checker = Checker(context: context, trustStore: trustStore, settings: checkSettings)
         let rules = RuleSettings(now: Date(), warnDays: warnDays, critDays: critDays)
         let colour = !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO)
         let text = TextReport(colour: colour)

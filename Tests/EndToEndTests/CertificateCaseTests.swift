@@ -9,7 +9,8 @@ final class CertificateCaseTests: EndToEndTestCase {
         XCTAssertEqual(json["status"] as? String, "ok")
         XCTAssertEqual(json["score"] as? Int, 100)
         XCTAssertEqual(findingIDs(json), [])
-        XCTAssertEqual(json["connections"] as? Int, 1)
+        XCTAssertEqual(json["connections"] as? Int, 2, "the check and the injection probe")
+        XCTAssertEqual(field(json, "smtp.injectionTest.result") as? String, "clean", "Postfix ignores commands pipelined before TLS")
         XCTAssertEqual(json["schemaVersion"] as? Int, 1)
         XCTAssertEqual(field(json, "target.address") as? String, "127.0.0.1")
         XCTAssertEqual(field(json, "target.tls") as? String, "starttls")
@@ -30,6 +31,13 @@ final class CertificateCaseTests: EndToEndTestCase {
         XCTAssertEqual((field(json, "certificate.sha256") as? String)?.count, 64)
         let days = field(json, "certificate.daysRemaining") as? Int ?? -1
         XCTAssertTrue((360...366).contains(days), "daysRemaining \(days)")
+    }
+
+    func testOneConnectionWithoutTheInjectionProbe() throws {
+        let (status, json) = try check("valid", ["--no-injection-test"])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(json["connections"] as? Int, 1)
+        XCTAssertTrue(field(json, "smtp.injectionTest") is NSNull)
     }
 
     func testValidChainByNameWithServername() throws {

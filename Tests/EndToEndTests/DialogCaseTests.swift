@@ -139,6 +139,23 @@ final class DialogCaseTests: EndToEndTestCase {
         XCTAssertEqual(field(json, "tls.version") as? String, "TLSv1.3", "the handshake still completes after the injected bytes")
     }
 
+    func testSTARTTLSCommandInjection() throws {
+        let (status, json) = try check("pipelined_injection")
+        XCTAssertEqual(status, 2)
+        XCTAssertEqual(findingIDs(json), ["starttls.command_injection"])
+        XCTAssertEqual(field(json, "smtp.injectionTest.result") as? String, "vulnerable")
+        XCTAssertEqual(json["connections"] as? Int, 2)
+        let (skipped, skippedJSON) = try check("pipelined_injection", ["--no-injection-test"])
+        XCTAssertEqual(skipped, 0, "without the probe the flaw goes unseen")
+        XCTAssertEqual(findingIDs(skippedJSON), [])
+    }
+
+    func testImplicitTLSHasNoInjectionProbe() throws {
+        let (_, json) = try check("implicit_tls")
+        XCTAssertEqual(json["connections"] as? Int, 1)
+        XCTAssertTrue(field(json, "smtp.injectionTest") is NSNull)
+    }
+
     func testMalformedReplies() throws {
         for name in ["bad_code", "mixed_codes", "ehlo_10000"] {
             let (status, json) = try check(name)

@@ -8,6 +8,8 @@ public struct CheckSettings: Sendable {
     public var timeout: Double
     /// How long to look for plaintext after the 220 to STARTTLS before the handshake.
     public var injectionWindowMilliseconds: Int32 = 10
+    /// Run the STARTTLS command-injection probe (CVE-2011-0411) on a second connection.
+    public var injectionTest = true
 
     public init(ehloName: String?, timeout: Double) {
         self.ehloName = ehloName
@@ -37,10 +39,18 @@ public struct Checker: Sendable {
             lines.append(line)
             transcript?(line)
         }
+        // The injection probe runs beside the main dialog, so the check takes about one connection's time.
+        let probe = settings.injectionTest && endpoint.tls == .starttls
+            ? InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript) : nil
         do {
             try run(endpoint, deadline: deadline, into: &observation, record: record)
         } catch {
             observation.failure = error
+        }
+        if let probe {
+            let outcome = probe.wait(until: deadline.capped(atSecondsFromNow: 0.5))
+            observation.injection = outcome.result
+            if outcome.connected { observation.connections += 1 }
         }
         if let tls = observation.tls {
             for der in tls.chainDER {
@@ -70,7 +80,7 @@ public struct Checker: Sendable {
         return connection
     }
 
-    private func connect(_ endpoint: Endpoint, deadline: Deadline) throws(DialogFailure) -> TCPConnection {
+    func connect(_ endpoint: Endpoint, deadline: Deadline) throws(DialogFailure) -> TCPConnection {
         do {
             return try TCPConnection.connect(address: endpoint.address, port: endpoint.port, deadline: deadline)
         } catch {
@@ -78,7 +88,7 @@ public struct Checker: Sendable {
         }
     }
 
-    private func ehloName(for connection: TCPConnection) -> String {
+    func ehloName(for connection: TCPConnection) -> String {
         settings.ehloName ?? connection.localAddressLiteral() ?? "[127.0.0.1]"
     }
 
@@ -147,7 +157,7 @@ public struct Checker: Sendable {
         }
     }
 
-    private func greetAndHello(_ dialog: SMTPDialog, ehloName: String, deadline: Deadline, observation: inout Observation) throws(DialogFailure) {
+    func greetAndHello(_ dialog: SMTPDialog, ehloName: String, deadline: Deadline, observation: inout Observation) throws(DialogFailure) {
         // The whole greeting, every 220- line, before a single byte is sent (postscreen drops early talkers).
         let greeting = try dialog.readReply(deadline: deadline, phase: "waiting for the greeting")
         observation.banner = greeting.firstLine
@@ -173,7 +183,7 @@ public struct Checker: Sendable {
         observation.ehloCapabilities = capabilities.lines
     }
 
-    private func handshake(connection: TCPConnection, endpoint: Endpoint, deadline: Deadline, observation: inout Observation, record: (String) -> Void) throws(DialogFailure) -> TLSSession {
+    func handshake(connection: TCPConnection, endpoint: Endpoint, deadline: Deadline, observation: inout Observation, record: (String) -> Void) throws(DialogFailure) -> TLSSession {
         let session: TLSSession
         do {
             session = try TLSSession(context: context, connection: connection, serverName: endpoint.serverName)
@@ -197,7 +207,7 @@ public struct Checker: Sendable {
     }
 
     /// QUIT politely, without letting a slow answer stretch the check.
-    private func quit(_ dialog: SMTPDialog, deadline: Deadline) {
+    func quit(_ dialog: SMTPDialog, deadline: Deadline) {
         let short = deadline.capped(atSecondsFromNow: 2)
         do {
             try dialog.send("QUIT", deadline: short, phase: "sending QUIT")

@@ -20,6 +20,7 @@ public enum JSONReport {
                 "ehloCapabilities": JSONValue(observation.ehloCapabilities),
                 "ehloCapabilitiesTLS": observation.ehloCapabilitiesTLS.map { JSONValue($0) } ?? .null,
                 "starttlsOffered": JSONValue(observation.starttlsOffered),
+                "injectionTest": injection(observation.injection),
             ]),
             "tls": observation.tls.map { tls in
                 .object([
@@ -39,6 +40,16 @@ public enum JSONReport {
         ]
         if observation.incomplete { object["incomplete"] = .bool(true) }
         return .object(object)
+    }
+
+    /// The CVE-2011-0411 probe: null when not run.
+    static func injection(_ result: InjectionProbeResult?) -> JSONValue {
+        switch result {
+        case nil: return .null
+        case .clean: return .object(["result": .string("clean"), "detail": .null])
+        case .vulnerable(let reply): return .object(["result": .string("vulnerable"), "detail": .string(reply)])
+        case .inconclusive(let reason): return .object(["result": .string("inconclusive"), "detail": .string(reason)])
+        }
     }
 
     static func certificate(_ report: EndpointReport) -> JSONValue {

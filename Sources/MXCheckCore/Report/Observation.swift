@@ -32,6 +32,8 @@ public struct Observation: Sendable {
     /// Bytes the server sent after its 220 to STARTTLS and before the handshake.
     public var plaintextAfter220: [UInt8] = []
     public var failure: DialogFailure?
+    /// The STARTTLS command-injection probe's verdict; nil when it was not run.
+    public var injection: InjectionProbeResult?
     public var connections = 0
     public var durationMilliseconds: Double = 0
     public var transcript: [String] = []

@@ -26,6 +26,11 @@ public enum Rules {
                 .starttlsPlaintextAfter220,
                 message: "the server sent \(observation.plaintextAfter220.count) bytes of plaintext after its 220 to STARTTLS: '\(shown)'"))
         }
+        if case .vulnerable(let reply) = observation.injection {
+            findings.append(Finding(
+                .starttlsCommandInjection,
+                message: "a NOOP sent in plaintext together with STARTTLS was answered inside TLS ('\(reply)'): the server executes commands injected before encryption"))
+        }
         if let tls = observation.tls {
             findings += protocolFindings(tls)
         }

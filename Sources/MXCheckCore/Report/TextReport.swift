@@ -43,7 +43,14 @@ public struct TextReport: Sendable {
         }
         if let banner = observation.banner { row("banner", banner) }
         if let offered = observation.starttlsOffered, endpoint.tls == .starttls {
-            row("starttls", offered ? "offered" : "not offered")
+            var text = offered ? "offered" : "not offered"
+            switch observation.injection {
+            case .clean: text += "; command injection (CVE-2011-0411): not vulnerable"
+            case .vulnerable: text += "; command injection (CVE-2011-0411): " + paint("VULNERABLE", "31")
+            case .inconclusive(let reason): text += "; command injection test inconclusive (\(reason))"
+            case nil: break
+            }
+            row("starttls", text)
         }
         if let tls = observation.tls {
             var text = "\(tls.version)  \(tls.cipher)"

@@ -90,6 +90,13 @@ final class SMTPDialog {
         try stream.write(Array((command + "\r\n").utf8), deadline: deadline)
     }
 
+    /// Several commands in one write, as a pipelining client (or an attacker) sends them.
+    func sendTogether(_ commands: [String], deadline: Deadline, phase: String) throws(DialogFailure) {
+        stream.phase = phase
+        for command in commands { record("C: \(command)") }
+        try stream.write(Array(commands.map { $0 + "\r\n" }.joined().utf8), deadline: deadline)
+    }
+
     func readReply(deadline: Deadline, phase: String) throws(DialogFailure) -> SMTPReply {
         stream.phase = phase
         while true {

@@ -1,0 +1,85 @@
+import Foundation
+
+/// What the STARTTLS command-injection probe saw.
+public enum InjectionProbeResult: Sendable, Equatable {
+    /// The server ignored the command pipelined before the handshake.
+    case clean
+    /// The server answered, inside TLS, a command sent in plaintext before the handshake (CVE-2011-0411).
+    case vulnerable(reply: String)
+    /// The probe could not reach a verdict (no STARTTLS, refused, rate-limited, handshake failed, time).
+    case inconclusive(reason: String)
+}
+
+/// CVE-2011-0411: send `STARTTLS` and `NOOP` in one write, complete the handshake, then say NOOP and QUIT
+/// inside TLS. A clean server answers 250 then 221; one that kept the plaintext NOOP answers 250, 250, 221.
+/// Sequential replies decide it, so no timing window is involved.
+final class InjectionProbe: @unchecked Sendable {
+    struct Outcome {
+        var result: InjectionProbeResult
+        var connected: Bool
+    }
+
+    private let lock = NSLock()
+    private let finished = DispatchSemaphore(value: 0)
+    private var outcome = Outcome(result: .inconclusive(reason: "the probe did not finish in time"), connected: false)
+
+    static func start(checker: Checker, endpoint: Endpoint, deadline: Deadline, transcript: (@Sendable (String) -> Void)?) -> InjectionProbe {
+        let probe = InjectionProbe()
+        let thread = Thread {
+            var connected = false
+            let result = probe.run(checker: checker, endpoint: endpoint, deadline: deadline, connected: &connected) { line in
+                transcript?("[injection probe] " + line)
+            }
+            probe.lock.withLock { probe.outcome = Outcome(result: result, connected: connected) }
+            probe.finished.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        return probe
+    }
+
+    func wait(until deadline: Deadline) -> Outcome {
+        _ = finished.wait(timeout: .now() + .milliseconds(Int(deadline.remainingMilliseconds)))
+        return lock.withLock { outcome }
+    }
+
+    private func run(checker: Checker, endpoint: Endpoint, deadline: Deadline, connected: inout Bool, record: @escaping (String) -> Void) -> InjectionProbeResult {
+        let connection: TCPConnection
+        do { connection = try checker.connect(endpoint, deadline: deadline) } catch {
+            return .inconclusive(reason: "cannot connect")
+        }
+        connected = true
+        defer { connection.close() }
+        var scratch = Observation(endpoint: endpoint)
+        let dialog = SMTPDialog(stream: PlainStream(connection: connection), record: record)
+        do {
+            try checker.greetAndHello(dialog, ehloName: checker.ehloName(for: connection), deadline: deadline, observation: &scratch)
+            guard Capabilities(lines: scratch.ehloCapabilities).contains("STARTTLS") else {
+                checker.quit(dialog, deadline: deadline)
+                return .inconclusive(reason: "STARTTLS not offered")
+            }
+            try dialog.sendTogether(["STARTTLS", "NOOP"], deadline: deadline, phase: "sending STARTTLS and NOOP together")
+            let answer = try dialog.readReply(deadline: deadline, phase: "waiting for the answer to STARTTLS")
+            guard answer.code == 220 else { return .inconclusive(reason: "STARTTLS answered \(answer.code)") }
+            // A server may answer the NOOP in plaintext before the handshake: ordinary pipelining, not the flaw.
+            dialog.discardUnconsumed()
+            let pending = connection.peekPending(waitingMilliseconds: 0)
+            if !pending.isEmpty { connection.discard(pending.count) }
+            let session = try checker.handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &scratch, record: record)
+            defer { session.shutdown() }
+            dialog.stream = TLSStream(session: session)
+            try dialog.send("NOOP", deadline: deadline, phase: "sending NOOP inside TLS")
+            _ = try dialog.readReply(deadline: deadline, phase: "waiting for the NOOP reply inside TLS")
+            try dialog.send("QUIT", deadline: deadline, phase: "sending QUIT inside TLS")
+            let next = try dialog.readReply(deadline: deadline, phase: "waiting for the QUIT reply inside TLS")
+            if next.code == 221 { return .clean }
+            if next.code == 250 {
+                _ = try? dialog.readReply(deadline: deadline.capped(atSecondsFromNow: 1), phase: "waiting for the QUIT reply inside TLS")
+                return .vulnerable(reply: next.firstLine)
+            }
+            return .inconclusive(reason: "unexpected reply \(next.code) to QUIT")
+        } catch {
+            return .inconclusive(reason: Rules.finding(for: error, endpoint: endpoint).message)
+        }
+    }
+}
