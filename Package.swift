@@ -5,6 +5,7 @@ let package = Package(
     name: "mxcheck",
     products: [
         .executable(name: "mxcheck", targets: ["mxcheck"]),
+        .library(name: "MXCheckCore", targets: ["MXCheckCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

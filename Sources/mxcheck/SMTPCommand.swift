@@ -114,6 +114,7 @@ struct SMTPCommand: ParsableCommand {
             stderr.write("mxcheck: \(error.description)")
             throw ExitCode(3)
         }
+        defer { trustStore.finishLoading() }
 
         var worst: Status?
         var endpoints: [Endpoint] = []

@@ -128,50 +128,65 @@ struct CommandResult {
 }
 
 enum Command {
-    /// Runs a program with a hard time bound (it is killed past `timeout`).
+    /// Runs a program with a hard time bound (killed past `timeout`). Output goes to temporary files, not
+    /// pipes, so daemons the program leaves behind cannot hold the test up; posix_spawn and waitpid rather
+    /// than Foundation's Process, whose exit notification was seen to hang here.
     static func run(_ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil, timeout: Double = 60) -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = input
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-run-\(getpid())-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let inPath = directory.appendingPathComponent("in").path
+        let outPath = directory.appendingPathComponent("out").path
+        let errPath = directory.appendingPathComponent("err").path
+        FileManager.default.createFile(atPath: inPath, contents: Data((stdin ?? "").utf8))
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, inPath, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group, so a timeout kills whatever it started too.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+
+        let environmentStrings = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = environmentStrings.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
         let started = Date()
-        do { try process.run() } catch {
-            return CommandResult(status: -1, stdout: "", stderr: "cannot run \(arguments[0]): \(error)", seconds: 0)
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, &attributes, &argv, &envp)
+        guard spawned == 0 else {
+            return CommandResult(status: -1, stdout: "", stderr: "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))", seconds: 0)
         }
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let collected = OutputCollector()
-        let group = DispatchGroup()
-        for (pipe, isOut) in [(out, true), (err, false)] {
-            group.enter()
-            DispatchQueue.global().async {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.set(data, isOut: isOut)
-                group.leave()
+        var status: Int32 = 0
+        var exitStatus: Int32 = -1
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                // WIFEXITED / WEXITSTATUS, WTERMSIG spelled out: the C macros are not imported.
+                exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+                break
             }
+            if reaped < 0 && errno != EINTR { break }
+            if Date().timeIntervalSince(started) > timeout {
+                kill(-pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                exitStatus = 128 + SIGKILL
+                break
+            }
+            usleep(2_000)
         }
-        let killer = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        process.waitUntilExit()
-        killer.cancel()
-        group.wait()
-        return CommandResult(
-            status: process.terminationStatus, stdout: collected.text(isOut: true), stderr: collected.text(isOut: false),
-            seconds: Date().timeIntervalSince(started))
-    }
-
-    private final class OutputCollector: @unchecked Sendable {
-        private let lock = NSLock()
-        private var out = Data()
-        private var err = Data()
-
-        func set(_ data: Data, isOut: Bool) { lock.withLock { if isOut { out = data } else { err = data } } }
-        func text(isOut: Bool) -> String { lock.withLock { String(decoding: isOut ? out : err, as: UTF8.self) } }
+        let seconds = Date().timeIntervalSince(started)
+        let out = FileManager.default.contents(atPath: outPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let err = FileManager.default.contents(atPath: errPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return CommandResult(status: exitStatus, stdout: out, stderr: err, seconds: seconds)
     }
 }

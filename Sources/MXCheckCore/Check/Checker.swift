@@ -6,8 +6,6 @@ public struct CheckSettings: Sendable {
     public var ehloName: String?
     /// Bound on the whole dialog with one endpoint, in seconds.
     public var timeout: Double
-    /// How long to look for plaintext after the 220 to STARTTLS before the handshake.
-    public var injectionWindowMilliseconds: Int32 = 10
     /// Run the STARTTLS command-injection probe (CVE-2011-0411) on a second connection.
     public var injectionTest = true
 
@@ -144,13 +142,10 @@ public struct Checker: Sendable {
             quit(dialog, deadline: deadline)
             throw .starttlsRejected(answer)
         }
-        var injected = Array(dialog.unconsumed)
+        // Bytes already read past the 220 are response injection; more may follow before the ServerHello,
+        // and the handshake screens those.
+        let injected = Array(dialog.unconsumed)
         dialog.discardUnconsumed()
-        let pending = connection.peekPending(waitingMilliseconds: injected.isEmpty ? settings.injectionWindowMilliseconds : 0)
-        if !pending.isEmpty {
-            connection.discard(pending.count)
-            injected += pending
-        }
         if !injected.isEmpty {
             record("S: (plaintext after 220) \(SMTPReplyParser.printable(injected.prefix(200)))")
             observation.plaintextAfter220 = injected
@@ -192,7 +187,14 @@ public struct Checker: Sendable {
         }
         record("C: (TLS handshake\(endpoint.serverName.map { ", SNI \($0)" } ?? ""))")
         do {
-            try session.handshake(deadline: deadline)
+            var injected: [UInt8] = []
+            defer {
+                if !injected.isEmpty {
+                    record("S: (plaintext after 220) \(SMTPReplyParser.printable(injected.prefix(200)))")
+                    observation.plaintextAfter220 += injected
+                }
+            }
+            try session.handshake(deadline: deadline, onPlaintext: endpoint.tls == .starttls ? { injected += $0 } : nil)
         } catch {
             switch error {
             case .timedOut: throw .timeout(phase: "in the TLS handshake")

@@ -63,8 +63,6 @@ final class InjectionProbe: @unchecked Sendable {
             guard answer.code == 220 else { return .inconclusive(reason: "STARTTLS answered \(answer.code)") }
             // A server may answer the NOOP in plaintext before the handshake: ordinary pipelining, not the flaw.
             dialog.discardUnconsumed()
-            let pending = connection.peekPending(waitingMilliseconds: 0)
-            if !pending.isEmpty { connection.discard(pending.count) }
             let session = try checker.handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &scratch, record: record)
             defer { session.shutdown() }
             dialog.stream = TLSStream(session: session)

@@ -106,6 +106,7 @@ public final class TCPConnection {
 
     /// Waits until the socket is ready for `events`; false when the deadline passed first.
     public func wait(for events: Int16, until deadline: Deadline) throws(ConnectionError) -> Bool {
+        if events & Int16(POLLIN) != 0 { quickAck() }
         while true {
             var pollfd = pollfd(fd: fd, events: events, revents: 0)
             let remaining = deadline.remainingMilliseconds
@@ -153,6 +154,14 @@ public final class TCPConnection {
             if errno == ECONNRESET { throw .closedByPeer }
             throw .io("recv: \(errnoText(errno))")
         }
+    }
+
+    /// Acknowledge at once rather than after the delayed-ACK timer: a server whose Nagle algorithm holds a
+    /// small reply until its previous segment (say a TLS session ticket) is acknowledged would otherwise stall
+    /// each such exchange by about 40 ms. Linux clears the flag again by itself, so it is set before each wait.
+    func quickAck() {
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// Bytes waiting on the socket after up to `milliseconds`, without consuming them.

@@ -58,12 +58,14 @@ public enum TrustStoreError: Error, Equatable, CustomStringConvertible {
 public final class TrustStore: @unchecked Sendable {
     private let store: OpaquePointer
     private let lock = NSLock()
+    /// Reading the system bundle takes tens of milliseconds: it happens on its own thread while the
+    /// dialog runs, and verification waits for it.
+    private let systemAnchorsLoaded = DispatchSemaphore(value: 0)
+    private var systemAnchorsReady = false
 
     public init(extraCAFile: String?) throws(TrustStoreError) {
         guard let store = X509_STORE_new() else { throw .openSSL(OpenSSLError.drain().description) }
         self.store = store
-        _ = X509_STORE_set_default_paths(store)
-        ERR_clear_error()
         if let extraCAFile {
             guard FileManager.default.isReadableFile(atPath: extraCAFile) else {
                 throw .cannotLoad(path: extraCAFile, reason: "no such readable file")
@@ -72,9 +74,28 @@ public final class TrustStore: @unchecked Sendable {
                 throw .cannotLoad(path: extraCAFile, reason: OpenSSLError.drain().description)
             }
         }
+        // The thread holds self, so the store outlives the load.
+        let thread = Thread { [self] in
+            _ = X509_STORE_set_default_paths(self.store)
+            ERR_clear_error()
+            self.systemAnchorsLoaded.signal()
+        }
+        thread.stackSize = 512 * 1024
+        thread.start()
     }
 
     deinit { X509_STORE_free(store) }
+
+    /// Waits for the system anchors to be loaded. Call before the process exits: OpenSSL's exit-time
+    /// cleanup must not run under a thread still reading the bundle.
+    public func finishLoading() {
+        lock.withLock {
+            if !systemAnchorsReady {
+                systemAnchorsLoaded.wait()
+                systemAnchorsReady = true
+            }
+        }
+    }
 
     /// Verifies the chain as sent (leaf first) for TLS server use, at `time`.
     public func verify(chainDER: [[UInt8]], at time: Date) -> ChainVerification {
@@ -93,6 +114,7 @@ public final class TrustStore: @unchecked Sendable {
         var depths = [Int32](repeating: 0, count: 32)
         var codes = [Int32](repeating: 0, count: 32)
         var total: Int32 = 0
+        finishLoading()
         let count = lock.withLock {
             CMXCheckShims_verify_chain(store, leaf.pointer, stack, Int64(time.timeIntervalSince1970), &depths, &codes, 32, &total)
         }

@@ -74,13 +74,45 @@ final class TLSSession {
         case failed(String)
     }
 
-    func handshake(deadline: Deadline) throws(Failure) {
+    /// Completes the handshake. SMTP reply lines that arrive before the server's first TLS record are
+    /// response injection: they go to `onPlaintext` and are consumed, never read as TLS.
+    /// Without `onPlaintext` (implicit TLS) nothing is screened.
+    func handshake(deadline: Deadline, onPlaintext: (([UInt8]) -> Void)?) throws(Failure) {
+        var screened = onPlaintext == nil
         while true {
             ERR_clear_error()
             let status = SSL_connect(ssl)
             if status == 1 { return }
+            if !screened && SSL_get_error(ssl, status) == SSL_ERROR_WANT_READ {
+                screened = true
+                let plaintext = try screenPlaintext(deadline: deadline)
+                if !plaintext.isEmpty { onPlaintext?(plaintext) }
+            }
             try waitOrFail(status: status, deadline: deadline, phase: "handshake")
         }
+    }
+
+    /// Before OpenSSL reads the ServerHello: consumes whole lines that look like SMTP replies. Anything else
+    /// (a TLS record, garbage, end of stream) is left for OpenSSL to judge. At most 64 KB.
+    private func screenPlaintext(deadline: Deadline) throws(Failure) -> [UInt8] {
+        var consumed: [UInt8] = []
+        while consumed.count < 65_536 {
+            let ready: Bool
+            do { ready = try connection.wait(for: Int16(POLLIN), until: deadline) } catch { throw .failed(error.description) }
+            guard ready else { throw .timedOut }
+            let pending = connection.peekPending(waitingMilliseconds: 0)
+            guard Self.startsLikeSMTPReply(pending), let newline = pending.lastIndex(of: 0x0A) else { break }
+            connection.discard(newline + 1)
+            consumed += pending[...newline]
+        }
+        return consumed
+    }
+
+    /// Three digits then a space, a hyphen or a line end: an SMTP reply line, which no TLS record starts with.
+    static func startsLikeSMTPReply(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 4 else { return false }
+        let digits = bytes[0..<3].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        return digits && (bytes[3] == 0x20 || bytes[3] == 0x2D || bytes[3] == 0x0D || bytes[3] == 0x0A)
     }
 
     private func waitOrFail(status: Int32, deadline: Deadline, phase: String) throws(Failure) {

@@ -1,0 +1,16 @@
+import MXCheckCore
+
+/// Any bytes as a DER certificate: facts or a CertificateParseError, and name matching on whatever came out.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzCertificateFacts(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let der = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let facts = try? CertificateFacts(der: der) else { return 0 }
+    precondition(facts.sha256.count == 64)
+    for reference in ["mx.example.com", "192.0.2.1", "2001:db8::1"] {
+        _ = NameMatcher.match(reference: reference, dnsNames: facts.dnsNames, ipAddresses: facts.ipAddresses, commonName: facts.commonName)
+    }
+    for name in facts.dnsNames.prefix(16) {
+        _ = NameMatcher.dnsName(name, matches: "mx.example.com")
+    }
+    return 0
+}
