@@ -1,4 +1,5 @@
 # mxcheck: build, run, test, install. Every target installs the Debian packages it needs first.
+SHELL := /bin/bash
 PREFIX ?= /usr/local
 SWIFT ?= swift
 ARGS ?= --help
@@ -8,7 +9,7 @@ BUILD_PACKAGES := libssl-dev pkg-config
 LAB_PACKAGES := postfix openssl python3 util-linux iproute2
 BENCH_PACKAGES := hyperfine
 
-.PHONY: all build release run demo test bench install uninstall clean deps build-deps lab-deps bench-deps
+.PHONY: all build release run demo test bench install uninstall clean deps build-deps lab-deps bench-deps fuzz sanitize
 
 all: build
 
@@ -51,9 +52,36 @@ demo: release lab-deps
 	@bash Tests/Lab/demo.sh .build/release/mxcheck
 
 # Unit tests plus end-to-end tests that run the binary against the lab (started and stopped by the suite).
+# Ends with one summary line, "tests: N passed, N failed", taken from XCTest's own count.
 test: build lab-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	@set -o pipefail; $(SWIFT) test --disable-swift-testing 2>&1 | tee .build/test.log; status=$$?; \
+	summary=$$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" .build/test.log | tail -1); \
+	total=$$(echo "$$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/'); \
+	failed=$$(echo "$$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/'); \
+	if [ -n "$$summary" ]; then echo "tests: $$((total - failed)) passed, $$failed failed"; fi; \
+	exit $$status
+
+# libFuzzer targets (Tests/Fuzz, a package of its own): each runs FUZZ_SECONDS from the committed seeds.
+FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts
+FUZZ_SECONDS ?= 60
+fuzz: build-deps
+	cd Tests/Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p Tests/Fuzz/.build/corpus/$$t Tests/Fuzz/crashes; \
+		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+		Tests/Fuzz/.build/debug/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+			-artifact_prefix=Tests/Fuzz/crashes/$$t- Tests/Fuzz/.build/corpus/$$t Tests/Fuzz/Corpus/$$t 2>Tests/Fuzz/.build/$$t.log \
+			|| { tail -40 Tests/Fuzz/.build/$$t.log; echo "$$t found a crash: see Tests/Fuzz/crashes/"; exit 1; }; \
+		grep -E "stat::number_of_executed_runs|stat::peak_rss_mb" Tests/Fuzz/.build/$$t.log; \
+	done
+
+# The whole test suite (the end-to-end tests run the sanitized binary) under AddressSanitizer, then ThreadSanitizer.
+sanitize: lab-deps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	$(SWIFT) test --sanitize=address --scratch-path .build-asan
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 
 bench: release bench-deps
 	@bash Tests/Lab/bench.sh .build/release/mxcheck
@@ -66,4 +94,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/mxcheck
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan .build-tsan Tests/Fuzz/.build
