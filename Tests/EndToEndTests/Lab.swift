@@ -125,6 +125,8 @@ struct CommandResult {
     var stdout: String
     var stderr: String
     var seconds: Double
+    /// Peak resident memory of the process, in KB (wait4's ru_maxrss).
+    var maxRSSKilobytes: Int = 0
 }
 
 enum Command {
@@ -168,8 +170,9 @@ enum Command {
         }
         var status: Int32 = 0
         var exitStatus: Int32 = -1
+        var usage = rusage()
         while true {
-            let reaped = waitpid(pid, &status, WNOHANG)
+            let reaped = wait4(pid, &status, WNOHANG, &usage)
             if reaped == pid {
                 // WIFEXITED / WEXITSTATUS, WTERMSIG spelled out: the C macros are not imported.
                 exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
@@ -178,7 +181,7 @@ enum Command {
             if reaped < 0 && errno != EINTR { break }
             if Date().timeIntervalSince(started) > timeout {
                 kill(-pid, SIGKILL)
-                _ = waitpid(pid, &status, 0)
+                _ = wait4(pid, &status, 0, &usage)
                 exitStatus = 128 + SIGKILL
                 break
             }
@@ -187,6 +190,6 @@ enum Command {
         let seconds = Date().timeIntervalSince(started)
         let out = FileManager.default.contents(atPath: outPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let err = FileManager.default.contents(atPath: errPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return CommandResult(status: exitStatus, stdout: out, stderr: err, seconds: seconds)
+        return CommandResult(status: exitStatus, stdout: out, stderr: err, seconds: seconds, maxRSSKilobytes: Int(usage.ru_maxrss))
     }
 }
