@@ -73,7 +73,7 @@ fuzz: build-deps
 		Tests/Fuzz/.build/debug/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 			-artifact_prefix=Tests/Fuzz/crashes/$$t- Tests/Fuzz/.build/corpus/$$t Tests/Fuzz/Corpus/$$t 2>Tests/Fuzz/.build/$$t.log \
 			|| { tail -40 Tests/Fuzz/.build/$$t.log; echo "$$t found a crash: see Tests/Fuzz/crashes/"; exit 1; }; \
-		grep -E "stat::number_of_executed_runs|stat::peak_rss_mb" Tests/Fuzz/.build/$$t.log; \
+		grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" Tests/Fuzz/.build/$$t.log; \
 	done
 
 # The whole test suite (the end-to-end tests run the sanitized binary) under AddressSanitizer, then ThreadSanitizer.

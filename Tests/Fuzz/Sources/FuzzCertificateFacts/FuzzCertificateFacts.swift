@@ -1,3 +1,4 @@
+import CFuzzDriver
 import MXCheckCore
 
 /// Any bytes as a DER certificate: facts or a CertificateParseError, and name matching on whatever came out.
@@ -13,4 +14,15 @@ public func fuzzCertificateFacts(_ data: UnsafePointer<UInt8>, _ size: Int) -> I
         _ = NameMatcher.dnsName(name, matches: "mx.example.com")
     }
     return 0
+}
+
+/// The entry point SwiftPM links as main: libFuzzer's driver, running the function above.
+@_cdecl("FuzzCertificateFacts_main")
+public func fuzzCertificateFactsMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
+        guard let data else { return 0 }
+        return fuzzCertificateFacts(data, size)
+    }
 }

@@ -1,3 +1,4 @@
+import CFuzzDriver
 import MXCheckCore
 
 /// Any bytes, split at an arbitrary point as a network read would: the parser returns replies or throws, never traps.
@@ -22,4 +23,15 @@ public func fuzzReplyParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
         _ = error.description
     }
     return 0
+}
+
+/// The entry point SwiftPM links as main: libFuzzer's driver, running the function above.
+@_cdecl("FuzzReplyParser_main")
+public func fuzzReplyParserMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
+        guard let data else { return 0 }
+        return fuzzReplyParser(data, size)
+    }
 }

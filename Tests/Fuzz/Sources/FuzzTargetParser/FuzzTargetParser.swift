@@ -1,3 +1,4 @@
+import CFuzzDriver
 import MXCheckCore
 
 /// Any text as a command-line target: a Target or a TargetError, never a trap.
@@ -13,4 +14,15 @@ public func fuzzTargetParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32
         _ = error.description
     }
     return 0
+}
+
+/// The entry point SwiftPM links as main: libFuzzer's driver, running the function above.
+@_cdecl("FuzzTargetParser_main")
+public func fuzzTargetParserMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
+        guard let data else { return 0 }
+        return fuzzTargetParser(data, size)
+    }
 }
