@@ -6,7 +6,7 @@ public enum LocalHost {
     public static func ehloName() -> String? {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return nil }
-        let name = String(cString: buffer)
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard name.contains("."), !name.hasSuffix(".localdomain"), Target.isValidHostName(name) else { return nil }
         return name
     }
