@@ -33,7 +33,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MXCheckCoreTests",
-            dependencies: ["MXCheckCore"]
+            dependencies: ["MXCheckCore"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "EndToEndTests",
