@@ -77,11 +77,14 @@ fuzz: build-deps
 	done
 
 # The whole test suite (the end-to-end tests run the sanitized binary) under AddressSanitizer, then ThreadSanitizer.
+# Leaks are checked in mxcheck itself (MXCHECK_ASAN_OPTIONS reaches the binary), not in the XCTest runner.
 sanitize: lab-deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	$(SWIFT) test --sanitize=address --scratch-path .build-asan
+	MXCHECK_SANITIZER=address ASAN_OPTIONS=detect_leaks=0 MXCHECK_ASAN_OPTIONS=detect_leaks=1 \
+		$(SWIFT) test --disable-swift-testing --sanitize=address --scratch-path .build-asan
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+	MXCHECK_SANITIZER=thread TSAN_OPTIONS=halt_on_error=1 \
+		$(SWIFT) test --disable-swift-testing --sanitize=thread --scratch-path .build-tsan
 
 bench: release bench-deps
 	@bash Tests/Lab/bench.sh .build/release/mxcheck

@@ -50,7 +50,7 @@ final class CertificateCaseTests: EndToEndTestCase {
         let target = try lab.case("valid")
         let result = mxcheck(["smtp", "--json", target.target])
         XCTAssertEqual(result.status, 2)
-        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+        let json = try object(result)
         XCTAssertEqual(findingIDs(json), ["cert.untrusted"])
         XCTAssertEqual(field(json, "certificate.trusted") as? Bool, false)
         XCTAssertNotNil(field(json, "certificate.verifyError") as? String)

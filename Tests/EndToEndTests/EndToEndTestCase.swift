@@ -22,9 +22,17 @@ class EndToEndTestCase: XCTestCase {
         lab = try Lab.shared()
     }
 
+    /// Set by `make sanitize` (address or thread): the binary is slower and larger, so time and memory
+    /// bounds get headroom, and the binary's own sanitizer options come from MXCHECK_ASAN_OPTIONS.
+    static let sanitizer = ProcessInfo.processInfo.environment["MXCHECK_SANITIZER"] ?? ""
+
+    /// Seconds of slack on time bounds: none for a normal build.
+    static var sanitizerSlack: Double { sanitizer.isEmpty ? 0 : 2 }
+
     /// The environment without colour hints, so output is what a script gets.
     func plainEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
+        if let options = environment["MXCHECK_ASAN_OPTIONS"] { environment["ASAN_OPTIONS"] = options }
         environment["NO_COLOR"] = nil
         environment["TERM"] = "dumb"
         for (key, value) in extra { environment[key] = value }
@@ -50,6 +58,15 @@ class EndToEndTestCase: XCTestCase {
             return (result.status, [:])
         }
         return (result.status, object)
+    }
+
+    /// The one JSON object a single-endpoint run printed.
+    func object(_ result: CommandResult, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        guard let parsed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            XCTFail("no JSON object on stdout: \(result.stdout)\nstderr: \(result.stderr)", file: file, line: line)
+            return [:]
+        }
+        return parsed
     }
 
     func findingIDs(_ object: [String: Any]) -> [String] {

@@ -10,7 +10,9 @@ final class HostileServerTests: EndToEndTestCase {
         XCTAssertTrue(result.stdout.contains("\"smtp.protocol_error\""), result.stdout)
         XCTAssertTrue(result.stdout.contains("reply line longer than"), result.stdout)
         print("peak RSS under the 16 MB greeting line: \(result.maxRSSKilobytes) KB")
-        XCTAssertLessThan(result.maxRSSKilobytes, 64 * 1024, "nothing like 16 MB is buffered")
+        if Self.sanitizer.isEmpty {
+            XCTAssertLessThan(result.maxRSSKilobytes, 64 * 1024, "nothing like 16 MB is buffered")
+        }
     }
 
     func testOneByteEveryHalfSecondCannotStretchTheCheck() throws {
@@ -18,7 +20,7 @@ final class HostileServerTests: EndToEndTestCase {
         let result = mxcheck(["smtp", "--json", "--timeout", "3", target.target], timeout: 30)
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stdout.contains("\"smtp.timeout\""), result.stdout)
-        XCTAssertLessThan(result.seconds, 4.0)
+        XCTAssertLessThan(result.seconds, 4.0 + Self.sanitizerSlack)
     }
 
     func testConnectionClosedInTheMiddleOfTheHandshake() throws {
@@ -59,7 +61,7 @@ final class HostileServerTests: EndToEndTestCase {
             XCTAssertFalse(result.stderr.contains("crashed"), "\(name): \(result.stderr)")
             let overrun = result.seconds - timeout
             if overrun > worst.overrun { worst = (name, overrun) }
-            XCTAssertLessThanOrEqual(result.seconds, timeout + 1, "\(name) took \(result.seconds) s")
+            XCTAssertLessThanOrEqual(result.seconds, timeout + 1 + Self.sanitizerSlack, "\(name) took \(result.seconds) s")
         }
         print("worst overrun of --timeout \(timeout) s: \(String(format: "%+.3f", worst.overrun)) s (\(worst.name))")
     }

@@ -9,21 +9,17 @@ public enum Batch {
         guard !items.isEmpty else { return }
         let queue = WorkQueue(items)
         let lock = NSLock()
-        let workers = max(1, min(concurrency, items.count))
-        let done = DispatchGroup()
-        for _ in 0..<workers {
-            done.enter()
-            let thread = Thread {
+        let count = max(1, min(concurrency, items.count))
+        let workers = (0..<count).map { _ in
+            JoinableThread {
                 while let item = queue.next() {
                     let result = work(item)
                     lock.withLock { onResult(result) }
                 }
-                done.leave()
+                releaseOpenSSLThreadState()
             }
-            thread.stackSize = 1 << 20
-            thread.start()
         }
-        done.wait()
+        workers.forEach { $0.join() }
     }
 
     private final class WorkQueue<Item>: @unchecked Sendable {

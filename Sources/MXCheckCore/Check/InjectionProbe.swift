@@ -22,25 +22,29 @@ final class InjectionProbe: @unchecked Sendable {
     private let lock = NSLock()
     private let finished = DispatchSemaphore(value: 0)
     private var outcome = Outcome(result: .inconclusive(reason: "the probe did not finish in time"), connected: false)
+    private var thread: JoinableThread?
 
     static func start(checker: Checker, endpoint: Endpoint, deadline: Deadline, transcript: (@Sendable (String) -> Void)?) -> InjectionProbe {
         let probe = InjectionProbe()
-        let thread = Thread {
+        probe.thread = JoinableThread {
             var connected = false
             let result = probe.run(checker: checker, endpoint: endpoint, deadline: deadline, connected: &connected) { line in
                 transcript?("[injection probe] " + line)
             }
             probe.lock.withLock { probe.outcome = Outcome(result: result, connected: connected) }
+            releaseOpenSSLThreadState()
             probe.finished.signal()
         }
-        thread.stackSize = 1 << 20
-        thread.start()
         return probe
     }
 
+    /// The verdict, or "did not finish in time" past the deadline. The thread is joined either way: its
+    /// every wait is bounded by the check's deadline, so it ends soon after.
     func wait(until deadline: Deadline) -> Outcome {
         _ = finished.wait(timeout: .now() + .milliseconds(Int(deadline.remainingMilliseconds)))
-        return lock.withLock { outcome }
+        let result = lock.withLock { outcome }
+        thread?.join()
+        return result
     }
 
     private func run(checker: Checker, endpoint: Endpoint, deadline: Deadline, connected: inout Bool, record: @escaping (String) -> Void) -> InjectionProbeResult {

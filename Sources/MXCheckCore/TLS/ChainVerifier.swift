@@ -2,6 +2,12 @@ import CMXCheckShims
 import COpenSSL
 import Foundation
 
+/// A pointer handed to a thread that alone uses it until it is joined.
+struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
 /// One reason OpenSSL gave against a chain.
 public struct VerifyError: Sendable, Equatable {
     /// 0 is the leaf.
@@ -60,8 +66,7 @@ public final class TrustStore: @unchecked Sendable {
     private let lock = NSLock()
     /// Reading the system bundle takes tens of milliseconds: it happens on its own thread while the
     /// dialog runs, and verification waits for it.
-    private let systemAnchorsLoaded = DispatchSemaphore(value: 0)
-    private var systemAnchorsReady = false
+    private var loader: JoinableThread?
 
     public init(extraCAFile: String?) throws(TrustStoreError) {
         guard let store = X509_STORE_new() else { throw .openSSL(OpenSSLError.drain().description) }
@@ -74,27 +79,22 @@ public final class TrustStore: @unchecked Sendable {
                 throw .cannotLoad(path: extraCAFile, reason: OpenSSLError.drain().description)
             }
         }
-        // The thread holds self, so the store outlives the load.
-        let thread = Thread { [self] in
-            _ = X509_STORE_set_default_paths(self.store)
-            ERR_clear_error()
-            self.systemAnchorsLoaded.signal()
+        let handle = UnsafeSendable(store)
+        loader = JoinableThread(stackSize: 512 * 1024) {
+            _ = X509_STORE_set_default_paths(handle.value)
+            releaseOpenSSLThreadState()
         }
-        thread.stackSize = 512 * 1024
-        thread.start()
     }
 
-    deinit { X509_STORE_free(store) }
+    deinit {
+        loader?.join()
+        X509_STORE_free(store)
+    }
 
     /// Waits for the system anchors to be loaded. Call before the process exits: OpenSSL's exit-time
     /// cleanup must not run under a thread still reading the bundle.
     public func finishLoading() {
-        lock.withLock {
-            if !systemAnchorsReady {
-                systemAnchorsLoaded.wait()
-                systemAnchorsReady = true
-            }
-        }
+        loader?.join()
     }
 
     /// Verifies the chain as sent (leaf first) for TLS server use, at `time`.

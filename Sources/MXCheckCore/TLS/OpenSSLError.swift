@@ -26,3 +26,10 @@ public struct OpenSSLError: Error, Equatable, CustomStringConvertible {
 
     public var description: String { reasons.isEmpty ? "unknown OpenSSL error" : reasons.joined(separator: "; ") }
 }
+
+/// OpenSSL keeps an error queue per thread; a thread that used OpenSSL releases it before it signals
+/// that it is done, so the state is not left behind when the process exits right after.
+func releaseOpenSSLThreadState() {
+    ERR_clear_error()
+    OPENSSL_thread_stop()
+}
