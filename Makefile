@@ -5,7 +5,7 @@ SWIFT ?= swift
 ARGS ?= --help
 
 # Debian packages the build, the test lab and the benchmark need.
-BUILD_PACKAGES := libssl-dev pkg-config
+BUILD_PACKAGES := libssl-dev libunbound-dev pkg-config
 LAB_PACKAGES := postfix openssl python3 util-linux iproute2
 BENCH_PACKAGES := hyperfine
 

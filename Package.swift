@@ -16,13 +16,17 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CUnbound",
+            providers: [.apt(["libunbound-dev"])]
+        ),
         .target(
             name: "CMXCheckShims",
             dependencies: ["COpenSSL"]
         ),
         .target(
             name: "MXCheckCore",
-            dependencies: ["COpenSSL", "CMXCheckShims"]
+            dependencies: ["COpenSSL", "CMXCheckShims", "CUnbound"]
         ),
         .executableTarget(
             name: "mxcheck",
