@@ -90,6 +90,17 @@ final class Lab: @unchecked Sendable {
         }
     }
 
+    /// Every command line Postfix logged from a client ("< client: VERB ..."), via debug_peer_list.
+    func postfixCommands() -> [String] {
+        guard let text = try? String(contentsOfFile: "\(stateDirectory)/postfix/maillog", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let marker = line.range(of: "]: < ") else { return nil }
+            let rest = line[marker.upperBound...]
+            guard let colon = rest.range(of: ": ") else { return nil }
+            return String(rest[colon.upperBound...])
+        }
+    }
+
     func stop() {
         guard owned else { return }
         _ = Command.run(["/bin/bash", "\(Lab.packageRoot)/Tests/Lab/lab.sh", "stop", stateDirectory], timeout: 60)

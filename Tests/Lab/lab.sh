@@ -300,6 +300,9 @@ smtpd_helo_required = no
 smtpd_peername_lookup = no
 smtpd_error_sleep_time = 0
 smtpd_client_connection_count_limit = 0
+# Log every command a loopback client sends ("< client: VERB ..."): the tests read what mxcheck said.
+debug_peer_list = 127.0.0.0/8 [::1]/128
+debug_peer_level = 1
 biff = no
 # TLS defaults; each service overrides the whole set with -o.
 smtpd_tls_security_level = may
