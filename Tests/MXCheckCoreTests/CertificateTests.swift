@@ -79,6 +79,21 @@ final class CertificateTests: XCTestCase {
         XCTAssertEqual(verification.errors.map(\.code), [VerifyError.Code.depthZeroSelfSigned])
     }
 
+    func testSystemAnchorsAreFound() throws {
+        // A root of the system store checked as a chain of its own: found as a trust anchor (lazily, by hash),
+        // so the only complaint left is that a CA certificate is no TLS server certificate.
+        let path = "/etc/ssl/certs/ISRG_Root_X1.pem"
+        guard FileManager.default.isReadableFile(atPath: path) else { throw XCTSkip("no ISRG Root X1 in the system store") }
+        let pem = try String(contentsOfFile: path, encoding: .utf8)
+        let der = Array(try XCTUnwrap(Data(base64Encoded: pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined())))
+        let store = try TrustStore(extraCAFile: nil)
+        let codes = store.verify(chainDER: [der], at: Self.date("2027-01-01T00:00:00Z")).errors.map(\.code)
+        XCTAssertFalse(codes.contains(VerifyError.Code.depthZeroSelfSigned), "\(codes)")
+        XCTAssertFalse(codes.contains(VerifyError.Code.unableToGetIssuerLocally), "\(codes)")
+        let untrusted = try TrustStore.withoutSystemAnchors().verify(chainDER: [der], at: Self.date("2027-01-01T00:00:00Z")).errors.map(\.code)
+        XCTAssertTrue(untrusted.contains(VerifyError.Code.depthZeroSelfSigned), "without the system store the same root is unknown: \(untrusted)")
+    }
+
     func testMissingCAFileIsATypedError() {
         XCTAssertThrowsError(try TrustStore(extraCAFile: "/nonexistent/ca.pem")) { error in
             guard case .cannotLoad(let path, _) = error as? TrustStoreError else { return XCTFail("\(error)") }

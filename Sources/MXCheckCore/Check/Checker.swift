@@ -15,7 +15,8 @@ public struct CheckSettings: Sendable {
     }
 }
 
-/// Runs the SMTP/TLS dialog with one endpoint: one connection, never MAIL, RCPT, DATA, VRFY or EXPN.
+/// Runs the SMTP/TLS dialog with one endpoint: one connection, and for STARTTLS a second one beside it for
+/// the injection probe. Never MAIL, RCPT, DATA, VRFY or EXPN.
 public struct Checker: Sendable {
     public let context: TLSClientContext
     public let trustStore: TrustStore
@@ -46,7 +47,7 @@ public struct Checker: Sendable {
             observation.failure = error
         }
         if let probe {
-            let outcome = probe.wait(until: deadline.capped(atSecondsFromNow: 0.5))
+            let outcome = probe.wait()
             observation.injection = outcome.result
             if outcome.connected { observation.connections += 1 }
         }

@@ -20,8 +20,7 @@ final class InjectionProbe: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private let finished = DispatchSemaphore(value: 0)
-    private var outcome = Outcome(result: .inconclusive(reason: "the probe did not finish in time"), connected: false)
+    private var outcome = Outcome(result: .inconclusive(reason: "the probe did not finish"), connected: false)
     private var thread: JoinableThread?
 
     static func start(checker: Checker, endpoint: Endpoint, deadline: Deadline, transcript: (@Sendable (String) -> Void)?) -> InjectionProbe {
@@ -33,18 +32,14 @@ final class InjectionProbe: @unchecked Sendable {
             }
             probe.lock.withLock { probe.outcome = Outcome(result: result, connected: connected) }
             releaseOpenSSLThreadState()
-            probe.finished.signal()
         }
         return probe
     }
 
-    /// The verdict, or "did not finish in time" past the deadline. The thread is joined either way: its
-    /// every wait is bounded by the check's deadline, so it ends soon after.
-    func wait(until deadline: Deadline) -> Outcome {
-        _ = finished.wait(timeout: .now() + .milliseconds(Int(deadline.remainingMilliseconds)))
-        let result = lock.withLock { outcome }
+    /// Joins the probe's thread: its every wait is bounded by the check's deadline.
+    func wait() -> Outcome {
         thread?.join()
-        return result
+        return lock.withLock { outcome }
     }
 
     private func run(checker: Checker, endpoint: Endpoint, deadline: Deadline, connected: inout Bool, record: @escaping (String) -> Void) -> InjectionProbeResult {

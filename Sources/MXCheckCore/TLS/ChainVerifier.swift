@@ -68,7 +68,16 @@ public final class TrustStore: @unchecked Sendable {
     /// dialog runs, and verification waits for it.
     private var loader: JoinableThread?
 
-    public init(extraCAFile: String?) throws(TrustStoreError) {
+    /// A store with no anchors but the given file: for tests that must not depend on the system store.
+    static func withoutSystemAnchors(extraCAFile: String? = nil) throws(TrustStoreError) -> TrustStore {
+        try TrustStore(extraCAFile: extraCAFile, systemAnchors: false)
+    }
+
+    public convenience init(extraCAFile: String?) throws(TrustStoreError) {
+        try self.init(extraCAFile: extraCAFile, systemAnchors: true)
+    }
+
+    private init(extraCAFile: String?, systemAnchors: Bool) throws(TrustStoreError) {
         guard let store = X509_STORE_new() else { throw .openSSL(OpenSSLError.drain().description) }
         self.store = store
         if let extraCAFile {
@@ -79,11 +88,33 @@ public final class TrustStore: @unchecked Sendable {
                 throw .cannotLoad(path: extraCAFile, reason: OpenSSLError.drain().description)
             }
         }
+        guard systemAnchors else { return }
         let handle = UnsafeSendable(store)
         loader = JoinableThread(stackSize: 512 * 1024) {
-            _ = X509_STORE_set_default_paths(handle.value)
+            TrustStore.addSystemAnchors(to: handle.value)
             releaseOpenSSLThreadState()
         }
+    }
+
+    /// The system's anchors as OpenSSL finds them (SSL_CERT_DIR / SSL_CERT_FILE or the built-in paths).
+    /// A hashed certificate directory is looked up lazily, by issuer, so the whole bundle is parsed only
+    /// when there is no such directory or when SSL_CERT_FILE names a bundle of its own.
+    static func addSystemAnchors(to store: OpaquePointer) {
+        let environment = ProcessInfo.processInfo.environment
+        let directory = environment[String(cString: X509_get_default_cert_dir_env())] ?? String(cString: X509_get_default_cert_dir())
+        let defaultFile = String(cString: X509_get_default_cert_file())
+        let file = environment[String(cString: X509_get_default_cert_file_env())] ?? defaultFile
+        let hashed = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.contains { name in
+            name.count == 10 && name.hasSuffix(".0") && name.prefix(8).allSatisfy(\.isHexDigit)
+        } ?? false
+        if hashed {
+            _ = X509_STORE_load_path(store, directory)
+        }
+        let bundleIsTheDirectorys = file == defaultFile || file.hasPrefix(directory + "/")
+        if !hashed || !bundleIsTheDirectorys, FileManager.default.isReadableFile(atPath: file) {
+            _ = X509_STORE_load_file(store, file)
+        }
+        ERR_clear_error()
     }
 
     deinit {
