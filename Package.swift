@@ -42,7 +42,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: []
+            dependencies: ["MXCheckCore"]
         ),
     ],
     swiftLanguageModes: [.v6]
