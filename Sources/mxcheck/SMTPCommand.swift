@@ -26,6 +26,9 @@ struct SMTPCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Servers to check.", valueName: "target"))
     var targets: [String] = []
 
+    @Option(help: ArgumentHelp("Read targets from a file, or '-' for standard input: one a line, '#' comments, blank lines ignored.", valueName: "file"))
+    var input: String?
+
     @Option(help: ArgumentHelp("Port for targets that name none.", valueName: "n"))
     var port: Int = 25
 
@@ -75,7 +78,9 @@ struct SMTPCommand: ParsableCommand {
     var noColor = false
 
     mutating func validate() throws {
-        guard !targets.isEmpty else { throw ValidationError("give at least one target, e.g. 'mxcheck smtp mx.example.com'") }
+        guard !targets.isEmpty || input != nil else {
+            throw ValidationError("give at least one target, e.g. 'mxcheck smtp mx.example.com', or --input FILE")
+        }
         guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
         guard warnDays >= 0, critDays >= 0 else { throw ValidationError("--warn-days and --crit-days must not be negative") }
@@ -95,13 +100,24 @@ struct SMTPCommand: ParsableCommand {
         let family: AddressFamilyFilter = ipv4Only ? .ipv4Only : (ipv6Only ? .ipv6Only : .any)
         let stderr = StandardError()
 
-        var parsed: [Target] = []
-        for raw in targets {
+        // A target that cannot be parsed is reported and counts as UNKNOWN; the others are still checked.
+        var worst: Status?
+        var lines = targets.map { (source: "", text: $0) }
+        if let input {
             do {
-                parsed.append(try Target.parse(raw, defaultPort: UInt16(port)))
+                lines += try TargetList.read(input).map { (source: "\(input == "-" ? "stdin" : input):\($0.number): ", text: $0.text) }
             } catch {
                 stderr.write("mxcheck: \(error.description)")
                 throw ExitCode(3)
+            }
+        }
+        var parsed: [Target] = []
+        for line in lines {
+            do {
+                parsed.append(try Target.parse(line.text, defaultPort: UInt16(port)))
+            } catch {
+                stderr.write("mxcheck: \(line.source)\(error.description)")
+                worst = .unknown
             }
         }
 
@@ -116,7 +132,6 @@ struct SMTPCommand: ParsableCommand {
         }
         defer { trustStore.finishLoading() }
 
-        var worst: Status?
         var endpoints: [Endpoint] = []
         for target in parsed {
             do {

@@ -126,4 +126,28 @@ final class CommandLineTests: EndToEndTestCase {
         XCTAssertEqual(result.status, 3)
         XCTAssertTrue(result.stderr.contains("no address in the requested family"))
     }
+
+    func testInputFileMixingGoodBrokenAndBadLines() throws {
+        let valid = try lab.case("valid").target
+        let expiring = try lab.case("expiring_warn").target
+        let broken = try lab.case("no_starttls").target
+        let text = "# a batch\n\(valid)\n\nbad host!\n\(expiring)   # expires soon\nno-such-host.invalid\n\(broken)\n"
+        let result = mxcheck(["smtp", "--json", "--ca-file", lab.rootCA, "--timeout", "10", "--input", "-"], stdin: text)
+        let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(objects.count, 3, "one object per checked endpoint; the bad lines only on stderr: \(result.stderr)")
+        XCTAssertEqual(Set(objects.compactMap { $0["status"] as? String }), ["ok", "warning", "critical"])
+        XCTAssertTrue(result.stderr.contains("stdin:4: invalid host 'bad host!'"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("no-such-host.invalid"), result.stderr)
+        XCTAssertEqual(result.status, 2, "CRITICAL outranks the UNKNOWN of the bad lines")
+
+        let onlyWarnings = mxcheck(["smtp", "--json", "--ca-file", lab.rootCA, "--input", "-"], stdin: "\(expiring)\nbad host!\n")
+        XCTAssertEqual(onlyWarnings.status, 3, "UNKNOWN outranks WARNING")
+        XCTAssertEqual(onlyWarnings.stdout.split(separator: "\n").count, 1)
+    }
+
+    func testMissingInputFileIsUnknown() {
+        let result = mxcheck(["smtp", "--input", "/nonexistent/targets.txt"])
+        XCTAssertEqual(result.status, 3)
+        XCTAssertTrue(result.stderr.contains("no such file"))
+    }
 }
