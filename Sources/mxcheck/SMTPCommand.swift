@@ -164,14 +164,18 @@ struct SMTPCommand: ParsableCommand {
             let observation = checker.observe(endpoint, now: rules.now, transcript: transcript)
             return EndpointReport(observation: observation, settings: rules)
         }
+        let progress = Progress(total: endpoints.count, enabled: endpoints.count > 1 && isatty(STDERR_FILENO) == 1 && !verbose)
         let emit: @Sendable (EndpointReport) -> Void = { report in
+            progress.clear()
             switch outputFormat {
             case .json: StandardOutput.write(JSONReport.value(for: report).serialized())
             case .text: StandardOutput.write(results.count > 0 ? "\n" + text.render(report) : text.render(report))
             }
             results.add(report.status)
+            progress.update(results.counts)
         }
         Batch.run(endpoints, concurrency: concurrency, work: work, onResult: emit)
+        progress.finish(results.counts)
 
         if let status = [worst, results.worst].compactMap({ $0 }).max(), status != .ok {
             throw ExitCode(status.exitCode)
@@ -185,8 +189,42 @@ final class Results: @unchecked Sendable {
     private var statuses: [Status] = []
 
     func add(_ status: Status) { lock.withLock { statuses.append(status) } }
+    var counts: [Status: Int] { lock.withLock { Dictionary(statuses.map { ($0, 1) }, uniquingKeysWith: +) } }
     var count: Int { lock.withLock { statuses.count } }
     var worst: Status? { lock.withLock { statuses.max() } }
+}
+
+/// The batch progress line on stderr (a terminal only): done/total, failures, elapsed; cleared before each
+/// result and at the end, then a one-line summary.
+final class Progress: @unchecked Sendable {
+    private let total: Int
+    private let enabled: Bool
+    private let started = Date()
+
+    init(total: Int, enabled: Bool) {
+        self.total = total
+        self.enabled = enabled
+    }
+
+    private var elapsed: String { String(format: "%.1f s", Date().timeIntervalSince(started)) }
+
+    func clear() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+
+    func update(_ counts: [Status: Int]) {
+        guard enabled else { return }
+        let done = counts.values.reduce(0, +)
+        let failed = (counts[.critical] ?? 0) + (counts[.unknown] ?? 0)
+        FileHandle.standardError.write(Data("[\(done)/\(total)] \(failed) failed, \(elapsed)".utf8))
+    }
+
+    func finish(_ counts: [Status: Int]) {
+        guard enabled else { return }
+        clear()
+        let parts = [Status.ok, .warning, .critical, .unknown].map { "\(counts[$0] ?? 0) \($0.rawValue)" }
+        StandardError().write("\(counts.values.reduce(0, +)) endpoints: \(parts.joined(separator: ", ")) (\(elapsed))")
+    }
 }
 
 enum StandardOutput {

@@ -150,4 +150,16 @@ final class CommandLineTests: EndToEndTestCase {
         XCTAssertEqual(result.status, 3)
         XCTAssertTrue(result.stderr.contains("no such file"))
     }
+
+    func testProgressAndSummaryOnATerminalOnly() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("script(1) from util-linux is needed for a pseudo-terminal") }
+        let targets = try ["valid", "expired", "greet_421"].map { try lab.case($0).target }.joined(separator: " ")
+        let command = "\(Self.binary) smtp --json --ca-file \(lab.rootCA) \(targets) >/dev/null"
+        let onTerminal = Command.run(["/usr/bin/script", "-qec", command, "/dev/null"], environment: plainEnvironment(["TERM": "xterm"]))
+        XCTAssertTrue(onTerminal.stdout.contains("[3/3] 2 failed"), onTerminal.stdout)
+        XCTAssertTrue(onTerminal.stdout.contains("3 endpoints: 1 ok, 0 warning, 1 critical, 1 unknown"), onTerminal.stdout)
+        let piped = mxcheck(["smtp", "--json", "--ca-file", lab.rootCA] + targets.split(separator: " ").map(String.init))
+        XCTAssertEqual(piped.stderr, "", "no progress or summary when stderr is not a terminal")
+        XCTAssertEqual(piped.stdout.split(separator: "\n").count, 3, "nothing but results on stdout")
+    }
 }
