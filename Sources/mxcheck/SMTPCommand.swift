@@ -65,8 +65,20 @@ struct SMTPCommand: ParsableCommand {
     @Flag(help: "Same as --format json.")
     var json = false
 
+    @Flag(help: "Probe which protocol versions the server accepts: SSLv2 to TLS 1.3 (a few more connections).")
+    var protocols = false
+
+    @Flag(help: "Enumerate the cipher suites and groups each accepted version offers (implies --protocols; about one connection per accepted suite).")
+    var ciphers = false
+
     @Option(help: ArgumentHelp("Endpoints checked at once.", valueName: "n"))
     var concurrency: Int = 16
+
+    @Option(name: .customLong("per-host"), help: ArgumentHelp("Connections at once to one address.", valueName: "n"))
+    var perHost: Int = 2
+
+    @Option(help: ArgumentHelp("Pause between connections to one address, in milliseconds (for servers known to be strict).", valueName: "ms"))
+    var delay: Int = 0
 
     @Flag(name: .customLong("no-injection-test"), help: "Skip the STARTTLS command-injection probe (CVE-2011-0411), which uses a second connection.")
     var noInjectionTest = false
@@ -86,6 +98,8 @@ struct SMTPCommand: ParsableCommand {
         guard warnDays >= 0, critDays >= 0 else { throw ValidationError("--warn-days and --crit-days must not be negative") }
         guard critDays <= warnDays else { throw ValidationError("--crit-days (\(critDays)) must not exceed --warn-days (\(warnDays))") }
         guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024") }
+        guard (1...64).contains(perHost) else { throw ValidationError("--per-host must be from 1 to 64") }
+        guard (0...60_000).contains(delay) else { throw ValidationError("--delay must be from 0 to 60000 milliseconds") }
         guard !(ipv4Only && ipv6Only) else { throw ValidationError("-4 and -6 exclude each other") }
         if let ehlo, ehlo.isEmpty || ehlo.contains(where: { $0.isWhitespace || !$0.isASCII }) {
             throw ValidationError("--ehlo must be a host name or an address literal, without spaces")
@@ -145,6 +159,12 @@ struct SMTPCommand: ParsableCommand {
 
         var checkSettings = CheckSettings(ehloName: ehlo ?? LocalHost.ehloName(), timeout: timeout)
         checkSettings.injectionTest = !noInjectionTest
+        checkSettings.injectionProbeInParallel = perHost >= 2
+        let probeSettings = ciphers || protocols
+            ? ProbeSettings(ciphers: ciphers, timeout: timeout, perHost: perHost, delayMilliseconds: delay) : nil
+        // One gate per address, shared by every endpoint of the batch that has it.
+        let gates = Dictionary(endpoints.map { ($0.address, 0) }, uniquingKeysWith: { first, _ in first })
+            .mapValues { _ in ConnectionGate(limit: perHost, delayMilliseconds: delay) }
         let checker = Checker(context: context, trustStore: trustStore, settings: checkSettings)
         let rules = RuleSettings(now: Date(), warnDays: warnDays, critDays: critDays)
         let colour = !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO)
@@ -161,7 +181,7 @@ struct SMTPCommand: ParsableCommand {
             } else {
                 transcript = nil
             }
-            let observation = checker.observe(endpoint, now: rules.now, transcript: transcript)
+            let observation = checker.check(endpoint, now: rules.now, probe: probeSettings, gate: gates[endpoint.address], transcript: transcript)
             return EndpointReport(observation: observation, settings: rules)
         }
         let progress = Progress(total: endpoints.count, enabled: endpoints.count > 1 && isatty(STDERR_FILENO) == 1 && !verbose)

@@ -457,8 +457,8 @@ do_start() {
         log "WARNING: ::1 is not usable; the ipv6 case is left out"
     fi
     local -a ports
-    mapfile -t ports < <(free_ports 18 "$n6")
-    ((${#ports[@]} == 18 + n6)) || fail "could not pick free ports"
+    mapfile -t ports < <(free_ports 19 "$n6")
+    ((${#ports[@]} == 19 + n6)) || fail "could not pick free ports"
 
     rm -rf "$conf"
     mkdir -p "$queue" "$conf/data"
@@ -499,15 +499,18 @@ do_start() {
     add_case implicit_tls "$a" "${ports[i++]}" implicit "$may" "$(chain valid)" smtpd_tls_wrappermode=yes
     add_case submission_encrypt "$a" "${ports[i++]}" starttls smtpd_tls_security_level=encrypt "$(chain valid)"
     if ((ipv6)); then
-        add_case ipv6 ::1 "${ports[i++]}" starttls "$may" "$(chain valid)"
+        # The last two ports were picked free on ::1 (and on 127.0.0.1).
+        add_case ipv6 ::1 "${ports[19]}" starttls "$may" "$(chain valid)"
         # One port on both loopback addresses: a host name with A and AAAA gives two endpoints.
-        add_case dual ::1 "${ports[i]}" starttls "$may" "$(chain valid)"
-        add_case dual_v4 "$a" "${ports[i++]}" starttls "$may" "$(chain valid)"
+        add_case dual ::1 "${ports[20]}" starttls "$may" "$(chain valid)"
+        add_case dual_v4 "$a" "${ports[20]}" starttls "$may" "$(chain valid)"
     fi
     add_case dhe1024 "$a" "${ports[i++]}" starttls "$may" "$(chain valid)" \
         "smtpd_tls_dh1024_param_file=$pki/dh1024.pem" \
         "smtpd_tls_protocols=<=TLSv1.2" "smtpd_tls_mandatory_protocols=<=TLSv1.2" \
         "tls_medium_cipherlist=kDHE:@SECLEVEL=0"
+    # The server's cipher order wins over the client's (Postfix: tls_preempt_cipherlist).
+    add_case server_order "$a" "${ports[i++]}" starttls "$may" "$(chain valid)" tls_preempt_cipherlist=yes
     for port in "${ports[@]}"; do
         ((port > 1024)) || fail "port $port is not above 1024"
     done

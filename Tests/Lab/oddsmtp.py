@@ -64,6 +64,8 @@ MODES = [
     "ehlo_10000",
     "bare_lf",
     "rate_limit_after_2",
+    "rate_limit_after_3",
+    "rate_limit_reset",
 ]
 
 
@@ -586,6 +588,22 @@ def mode_rate_limit_after_2(c):
     mode_starttls_ok(c)
 
 
+def mode_rate_limit_after_3(c):
+    """Three connections are served (a basic check and its injection probe, then one more), every later
+    one gets 421 until a connection to rate_limit_reset starts the count again."""
+    n = c.server.next_count("rate_limit_after_3")
+    if n > 3:
+        c.reply("421 4.7.0 Too many connections")
+        c.close_gracefully()
+    mode_starttls_ok(c)
+
+
+def mode_rate_limit_reset(c):
+    c.server.reset_count("rate_limit_after_3")
+    c.reply("221 2.0.0 rate_limit_after_3 count reset")
+    c.close_gracefully()
+
+
 HANDLERS = {name: globals()["mode_" + name] for name in MODES}
 
 
@@ -602,6 +620,10 @@ class Server:
         self.tmpdir = None
         self.tls_ctx = self._make_tls_context(args.pki)
         self.listeners = {}
+
+    def reset_count(self, key):
+        with self._count_lock:
+            self._counts[key] = 0
 
     def next_count(self, key):
         with self._count_lock:

@@ -8,6 +8,8 @@ public struct CheckSettings: Sendable {
     public var timeout: Double
     /// Run the STARTTLS command-injection probe (CVE-2011-0411) on a second connection.
     public var injectionTest = true
+    /// Run that probe beside the main dialog (two connections at once) rather than after it.
+    public var injectionProbeInParallel = true
 
     public init(ehloName: String?, timeout: Double) {
         self.ehloName = ehloName
@@ -38,13 +40,18 @@ public struct Checker: Sendable {
             lines.append(line)
             transcript?(line)
         }
-        // The injection probe runs beside the main dialog, so the check takes about one connection's time.
-        let probe = settings.injectionTest && endpoint.tls == .starttls
+        // The injection probe runs beside the main dialog, so the check takes about one connection's time
+        // (after it, when only one connection at a time to the address is allowed).
+        let wantProbe = settings.injectionTest && endpoint.tls == .starttls
+        var probe = wantProbe && settings.injectionProbeInParallel
             ? InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript) : nil
         do {
             try run(endpoint, deadline: deadline, into: &observation, record: record)
         } catch {
             observation.failure = error
+        }
+        if wantProbe && probe == nil {
+            probe = InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript)
         }
         if let probe {
             let outcome = probe.wait()

@@ -36,8 +36,19 @@ public enum JSONReport {
                 ])
             }),
             "timings": .object(["totalMs": .double(observation.durationMilliseconds)]),
-            "connections": .int(observation.connections),
+            "connections": .int(observation.totalConnections),
         ]
+        if let probe = observation.probe {
+            object["protocols"] = .object(Dictionary(uniqueKeysWithValues: ProtocolVersion.allCases.map { version in
+                (version.rawValue, JSONValue(probe.accepts(version)))
+            }))
+            if !probe.ciphers.isEmpty || !probe.groups.isEmpty {
+                object["ciphers"] = .object(probe.ciphers.mapValues { list in
+                    .object(["serverOrder": JSONValue(list.serverOrder), "suites": JSONValue(list.suites)])
+                })
+                object["groups"] = JSONValue(probe.groups)
+            }
+        }
         if observation.incomplete { object["incomplete"] = .bool(true) }
         return .object(object)
     }
@@ -75,6 +86,9 @@ public enum JSONReport {
 }
 
 extension Observation {
-    /// A probe run cut short; the basic check is never partial.
-    public var incomplete: Bool { false }
+    /// A probe run cut short (rate limit, time); the basic check is never partial.
+    public var incomplete: Bool { probe?.incomplete ?? false }
+
+    /// Every connection made for this endpoint: the basic check's and the probes'.
+    public var totalConnections: Int { connections + (probe?.connections ?? 0) }
 }

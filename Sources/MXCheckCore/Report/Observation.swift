@@ -34,6 +34,9 @@ public struct Observation: Sendable {
     public var failure: DialogFailure?
     /// The STARTTLS command-injection probe's verdict; nil when it was not run.
     public var injection: InjectionProbeResult?
+    /// What --protocols / --ciphers found, when they ran.
+    public var probe: ProbeResult?
+    /// Connections of the basic check (the probe counts its own).
     public var connections = 0
     public var durationMilliseconds: Double = 0
     public var transcript: [String] = []

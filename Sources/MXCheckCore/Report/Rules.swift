@@ -32,7 +32,10 @@ public enum Rules {
                 message: "a NOOP sent in plaintext together with STARTTLS was answered inside TLS ('\(reply)'): the server executes commands injected before encryption"))
         }
         if let tls = observation.tls {
-            findings += protocolFindings(tls)
+            // The enumeration, when it ran, speaks for protocols and suites; the negotiated ones only fill in.
+            let probed = observation.probe.map(ProbeRules.findings(for:)) ?? []
+            let negotiated = protocolFindings(tls).filter { finding in !probed.contains { $0.id == finding.id } }
+            findings += probed + negotiated
         }
         if let leaf = observation.chain.first {
             findings += certificateFindings(

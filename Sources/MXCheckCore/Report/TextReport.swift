@@ -31,6 +31,49 @@ public struct TextReport: Sendable {
         }
     }
 
+    /// Protocols on one line, then each version's suites one a line, weak ones marked, then the groups.
+    func probeLines(_ probe: ProbeResult) -> [String] {
+        func pad(_ key: String) -> String { "  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) }
+        var lines: [String] = []
+        let versions = ProtocolVersion.allCases.map { version -> String in
+            switch probe.accepts(version) {
+            case true?:
+                switch version {
+                case .sslv2, .sslv3: return "\(version.rawValue) " + paint("yes (obsolete)", "31")
+                case .tls10, .tls11: return "\(version.rawValue) " + paint("yes (legacy)", "33")
+                default: return "\(version.rawValue) yes"
+                }
+            case false?: return "\(version.rawValue) no"
+            case nil: return "\(version.rawValue) ?"
+            }
+        }
+        lines.append(pad("versions") + versions.joined(separator: ", "))
+        var first = true
+        for version in ProtocolVersion.allCases.reversed() {
+            guard let list = probe.ciphers[version.rawValue], !list.suites.isEmpty else { continue }
+            let order = list.serverOrder == true ? "server's order" : (list.serverOrder == false ? "client's order" : "order unknown")
+            lines.append(pad(first ? "ciphers" : "") + "\(version.rawValue), \(order), \(list.suites.count) suite\(list.suites.count == 1 ? "" : "s")")
+            first = false
+            let width = list.suites.map(\.count).max() ?? 0
+            for name in list.suites {
+                var line = pad("") + "  " + name
+                if let suite = CipherSuite.named(name), let weakness = suite.weakness, let severity = suite.findingSeverity {
+                    line = pad("") + "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                        + paint("\(severity == .critical ? "insecure" : "weak"): \(weakness.reason)", severity == .critical ? "31" : "33")
+                }
+                lines.append(line)
+            }
+        }
+        if !probe.groups.isEmpty {
+            lines.append(pad("groups") + probe.groups.joined(separator: ", "))
+        }
+        if probe.incomplete {
+            let why = probe.incompleteReasons.isEmpty ? "" : ": " + probe.incompleteReasons.joined(separator: "; ")
+            lines.append(pad("probes") + paint("incomplete", "35") + why)
+        }
+        return lines
+    }
+
     public func render(_ report: EndpointReport) -> String {
         let observation = report.observation
         let endpoint = observation.endpoint
@@ -60,6 +103,9 @@ public struct TextReport: Sendable {
             }
             row("tls", text)
         }
+        if let probe = observation.probe {
+            lines += probeLines(probe)
+        }
         if let leaf = observation.chain.first {
             row("cert", leaf.subject.isEmpty ? "(empty subject)" : leaf.subject)
             row("", "issuer \(leaf.issuer)")
@@ -87,8 +133,8 @@ public struct TextReport: Sendable {
             let parts = report.deductions.map { "-\($0.points) \($0.id.rawValue)" }.joined(separator: " ")
             row("score", "100 \(parts) = \(report.score)")
         }
-        let plural = observation.connections == 1 ? "" : "s"
-        row("took", "\(Int(observation.durationMilliseconds.rounded())) ms, \(observation.connections) connection\(plural)")
+        let connections = observation.totalConnections
+        row("took", "\(Int(observation.durationMilliseconds.rounded())) ms, \(connections) connection\(connections == 1 ? "" : "s")")
         return lines.joined(separator: "\n")
     }
 }

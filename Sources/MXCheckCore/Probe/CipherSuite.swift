@@ -1,0 +1,199 @@
+/// A protocol version as the contract spells it, with its wire value.
+public enum ProtocolVersion: String, Sendable, CaseIterable, Comparable, Hashable {
+    case sslv2 = "SSLv2"
+    case sslv3 = "SSLv3"
+    case tls10 = "TLSv1.0"
+    case tls11 = "TLSv1.1"
+    case tls12 = "TLSv1.2"
+    case tls13 = "TLSv1.3"
+
+    /// The two bytes of ProtocolVersion on the wire (SSLv2's CLIENT-VERSION is 0x0002).
+    public var wireValue: UInt16 {
+        switch self {
+        case .sslv2: return 0x0002
+        case .sslv3: return 0x0300
+        case .tls10: return 0x0301
+        case .tls11: return 0x0302
+        case .tls12: return 0x0303
+        case .tls13: return 0x0304
+        }
+    }
+
+    public init?(wireValue: UInt16) {
+        guard let found = Self.allCases.first(where: { $0.wireValue == wireValue }) else { return nil }
+        self = found
+    }
+
+    private var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
+    public static func < (lhs: ProtocolVersion, rhs: ProtocolVersion) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// One cipher suite with the facts that judge it. The table itself is `CipherSuite.all`
+/// (CipherSuiteTable.swift, generated from the reference file).
+public struct CipherSuite: Sendable, Hashable, CustomStringConvertible {
+    public enum KeyExchange: String, Sendable {
+        /// TLS 1.3: the suite does not fix the key exchange.
+        case any
+        case ecdhe, dhe, rsa
+        /// Static (EC)DH keys in the certificate.
+        case dh, ecdh
+        case psk, rsaPSK, dhePSK, ecdhePSK
+        case srp, krb5, gost, cecpq1
+        /// TLS_NULL_WITH_NULL_NULL and SSLv2's NULL.
+        case none
+    }
+
+    public enum Authentication: String, Sendable {
+        case any, rsa, dss, ecdsa, anonymous, psk, srp, krb5, gost94, gost01
+    }
+
+    /// How good a suite is: `insecure` is a critical finding, `weak` a warning.
+    public enum Strength: Int, Sendable, Comparable, CaseIterable {
+        /// Export grade, NULL encryption, anonymous, RC4, RC2, single DES.
+        case insecure
+        /// 3DES (64-bit block), or no forward secrecy (static RSA, DH, ECDH, PSK, KRB5, GOST key exchange).
+        case weak
+        /// Forward secret, without AEAD.
+        case acceptable
+        /// Forward secret AEAD.
+        case strong
+
+        public static func < (lhs: Strength, rhs: Strength) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    /// Two bytes for SSLv3/TLS (0xC02F); three for SSLv2's cipher kinds (0x010080).
+    public let code: UInt32
+    public let isSSLv2: Bool
+    public let ianaName: String?
+    public let opensslName: String?
+    /// The earliest version the suite is defined for.
+    public let minimumVersion: ProtocolVersion
+    public let keyExchange: KeyExchange
+    public let authentication: Authentication
+    /// "AESGCM", "AES", "ChaCha20", "3DES", "DES", "RC4", "NULL"...
+    public let cipher: String
+    public let bits: Int
+    /// "AEAD", "SHA1", "SHA256", "MD5", "NULL"...
+    public let mac: String
+    public let isExport: Bool
+
+    init(
+        _ code: UInt32, _ isSSLv2: Bool, _ ianaName: String?, _ opensslName: String?, _ minimumVersion: ProtocolVersion,
+        _ keyExchange: KeyExchange, _ authentication: Authentication, _ cipher: String, _ bits: Int, _ mac: String,
+        _ isExport: Bool
+    ) {
+        self.code = code
+        self.isSSLv2 = isSSLv2
+        self.ianaName = ianaName
+        self.opensslName = opensslName
+        self.minimumVersion = minimumVersion
+        self.keyExchange = keyExchange
+        self.authentication = authentication
+        self.cipher = cipher
+        self.bits = bits
+        self.mac = mac
+        self.isExport = isExport
+    }
+
+    /// The name mxcheck reports: IANA's, else OpenSSL's (a few private GOST suites have no IANA name).
+    public var name: String { ianaName ?? opensslName ?? hexCode }
+
+    public var hexCode: String {
+        let digits = String(code, radix: 16, uppercase: true)
+        return "0x" + String(repeating: "0", count: max(0, (isSSLv2 ? 6 : 4) - digits.count)) + digits
+    }
+
+    public var description: String { "\(name) (\(hexCode))" }
+
+    /// The versions in which a client may offer the suite.
+    public var versions: [ProtocolVersion] {
+        switch minimumVersion {
+        case .sslv2: return [.sslv2]
+        case .tls13: return [.tls13]
+        case .sslv3: return [.sslv3, .tls10, .tls11, .tls12]
+        case .tls10, .tls11: return [.tls10, .tls11, .tls12]
+        case .tls12: return [.tls12]
+        }
+    }
+
+    public var isForwardSecret: Bool {
+        switch keyExchange {
+        case .any, .ecdhe, .dhe, .dhePSK, .ecdhePSK, .srp, .cecpq1: return true
+        case .rsa, .dh, .ecdh, .psk, .rsaPSK, .krb5, .gost, .none: return false
+        }
+    }
+
+    public var isAnonymous: Bool { authentication == .anonymous || keyExchange == .none }
+
+    public var isAEAD: Bool { mac == "AEAD" }
+
+    /// The one place where suites are judged.
+    public var strength: Strength { weaknessReason.map { $0.strength } ?? (isAEAD && bits >= 128 ? .strong : .acceptable) }
+
+    /// Why a suite is insecure or weak, in a few words; nil when it is neither.
+    public var weakness: (strength: Strength, reason: String)? { weaknessReason }
+
+    private var weaknessReason: (strength: Strength, reason: String)? {
+        if isExport { return (.insecure, "export grade") }
+        if cipher == "NULL" { return (.insecure, "no encryption") }
+        if isAnonymous { return (.insecure, "anonymous") }
+        if cipher.hasPrefix("RC4") { return (.insecure, "RC4") }
+        if cipher == "RC2" { return (.insecure, "RC2") }
+        if cipher == "DES" { return (.insecure, "single DES") }
+        if bits < 112 { return (.insecure, "\(bits)-bit key") }
+        if cipher == "3DES" { return (.weak, "3DES") }
+        if !isForwardSecret { return (.weak, "no forward secrecy") }
+        return nil
+    }
+
+    /// Rules' severity for a suite: insecure is critical, weak a warning.
+    public var findingSeverity: Severity? {
+        switch strength {
+        case .insecure: return .critical
+        case .weak: return .warning
+        case .acceptable, .strong: return nil
+        }
+    }
+
+    /// Lookup by IANA name, OpenSSL name or reported name (IANA names are unique except two private FIPS pairs).
+    public static func named(_ name: String) -> CipherSuite? { byName[name] ?? byOpenSSLName[name] }
+
+    /// The SSLv3/TLS suite with a two-byte code.
+    public static func tls(code: UInt16) -> CipherSuite? { byTLSCode[code] }
+
+    /// The SSLv2 cipher kind with a three-byte code.
+    public static func sslv2(code: UInt32) -> CipherSuite? { bySSLv2Code[code] }
+
+    /// Candidates for a version, in the order a probe offers them: first what common servers enable (named
+    /// by OpenSSL, ECDHE/DHE/RSA key exchange, RSA, ECDSA or no authentication: 118 suites for TLS 1.2, so
+    /// one hello of 128 holds them all and a server's own order among them shows), then DSS, static-key and
+    /// unnamed suites, then PSK and SRP, then Kerberos, GOST and private suites.
+    public static func candidates(for version: ProtocolVersion) -> [CipherSuite] {
+        all.enumerated()
+            .filter { $0.element.versions.contains(version) }
+            .sorted { ($0.element.offerTier, $0.offset) < ($1.element.offerTier, $1.offset) }
+            .map(\.element)
+    }
+
+    var offerTier: Int {
+        if code >= 0xFE00 && !isSSLv2 { return 3 }  // Netscape's private FIPS and GOST codes
+        switch keyExchange {
+        case .any, .ecdhe, .dhe, .rsa:
+            let common = opensslName != nil && !name.hasSuffix("_OLD")
+                && [.any, .rsa, .ecdsa, .anonymous].contains(authentication)
+            return common ? 0 : 1
+        case .dh, .ecdh, .none: return 1
+        case .psk, .rsaPSK, .dhePSK, .ecdhePSK, .srp: return 2
+        case .krb5, .gost, .cecpq1: return 3
+        }
+    }
+
+    private static let byName: [String: CipherSuite] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    private static let byOpenSSLName: [String: CipherSuite] = Dictionary(
+        all.compactMap { suite in suite.opensslName.map { ($0, suite) } }.filter { !$0.1.isSSLv2 }, uniquingKeysWith: { first, _ in first })
+    private static let byTLSCode: [UInt16: CipherSuite] = Dictionary(
+        all.filter { !$0.isSSLv2 }.map { (UInt16(truncatingIfNeeded: $0.code), $0) }, uniquingKeysWith: { first, _ in first })
+    private static let bySSLv2Code: [UInt32: CipherSuite] = Dictionary(
+        all.filter(\.isSSLv2).map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+}

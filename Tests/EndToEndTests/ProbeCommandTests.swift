@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+
+/// --protocols and --ciphers through the binary, against the lab's Postfix and scripted servers.
+final class ProbeCommandTests: EndToEndTestCase {
+    /// `ciphers.<version>`: versions contain dots, so no dotted path.
+    private func cipherList(_ json: [String: Any], _ version: String) -> [String: Any] {
+        (json["ciphers"] as? [String: Any])?[version] as? [String: Any] ?? [:]
+    }
+
+    private func suites(_ json: [String: Any], _ version: String) -> [String] {
+        cipherList(json, version)["suites"] as? [String] ?? []
+    }
+
+    func testProtocolsOnPostfixDefaults() throws {
+        let (status, json) = try check("valid", ["--protocols"])
+        XCTAssertEqual(status, 1, "Postfix's defaults still accept TLS 1.0 and 1.1")
+        XCTAssertEqual(json["protocols"] as? [String: Bool], ["SSLv2": false, "SSLv3": false, "TLSv1.0": true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true])
+        XCTAssertEqual(findingIDs(json), ["tls.legacy_protocol"])
+        XCTAssertTrue((finding("tls.legacy_protocol", in: json)?["message"] as? String ?? "").contains("TLSv1.0 and TLSv1.1 accepted"))
+        XCTAssertNil(json["ciphers"], "--protocols alone enumerates no suites")
+        let connections = json["connections"] as? Int ?? 99
+        XCTAssertLessThanOrEqual(connections, 2 + 7, "--protocols: at most 7 connections beyond the basic check")
+        XCTAssertNil(json["incomplete"])
+    }
+
+    func testCiphersOnPostfixDefaultsWithinTheConnectionBudget() throws {
+        let (status, json) = try check("valid", ["--ciphers"])
+        XCTAssertEqual(status, 2, "Postfix's defaults accept anonymous suites (critical by the contract)")
+        let versions = ["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+        XCTAssertEqual(Set((json["ciphers"] as? [String: Any] ?? [:]).keys), Set(versions))
+        XCTAssertEqual(Set(suites(json, "TLSv1.3")), ["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"])
+        XCTAssertTrue(suites(json, "TLSv1.2").contains("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"))
+        XCTAssertTrue(suites(json, "TLSv1.2").contains("TLS_DH_anon_WITH_AES_256_CBC_SHA"))
+        XCTAssertEqual(cipherList(json, "TLSv1.2")["serverOrder"] as? Bool, false)
+        let groups = json["groups"] as? [String] ?? []
+        XCTAssertTrue(groups.contains("x25519") && groups.contains("secp256r1"), "\(groups)")
+        let pairs = versions.reduce(0) { $0 + suites(json, $1).count }
+        let budget = pairs + groups.count + 2 * 6 + 10
+        let connections = json["connections"] as? Int ?? Int.max
+        print("--ciphers on Postfix defaults: \(pairs) accepted pairs, \(groups.count) groups, \(connections) connections (budget \(budget))")
+        XCTAssertLessThanOrEqual(connections, budget)
+        XCTAssertEqual(finding("tls.weak_cipher", in: json)?["severity"] as? String, "critical")
+        XCTAssertTrue(findingIDs(json).contains("tls.weak_dh"))
+    }
+
+    func testServerOrderIsDetected() throws {
+        let (_, json) = try check("server_order", ["--ciphers"])
+        XCTAssertEqual(cipherList(json, "TLSv1.2")["serverOrder"] as? Bool, true)
+        XCTAssertEqual(cipherList(json, "TLSv1.3")["serverOrder"] as? Bool, true)
+    }
+
+    func testTLS13OnlyServer() throws {
+        let (status, json) = try check("tls13_only", ["--ciphers"])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(json["protocols"] as? [String: Bool], ["SSLv2": false, "SSLv3": false, "TLSv1.0": false, "TLSv1.1": false, "TLSv1.2": false, "TLSv1.3": true])
+        XCTAssertEqual(Array((json["ciphers"] as? [String: Any] ?? [:]).keys), ["TLSv1.3"])
+        XCTAssertEqual(findingIDs(json), [])
+    }
+
+    func testWeakDHGroup() throws {
+        let (_, json) = try check("dhe1024", ["--ciphers"])
+        XCTAssertTrue(findingIDs(json).contains("tls.weak_dh"))
+        XCTAssertTrue((finding("tls.weak_dh", in: json)?["message"] as? String ?? "").contains("1024-bit"))
+        XCTAssertTrue(suites(json, "TLSv1.2").allSatisfy { $0.contains("_DHE_") || $0.contains("_DH_") }, "\(suites(json, "TLSv1.2"))")
+    }
+
+    func testNoProbesWithoutWorkingTLS() throws {
+        let (_, json) = try check("no_starttls", ["--ciphers"])
+        XCTAssertNil(json["protocols"])
+        XCTAssertEqual(json["connections"] as? Int, 2)
+    }
+
+    func testPersistentRateLimitMarksTheResultIncomplete() throws {
+        let reset = try lab.case("rate_limit_reset")
+        _ = mxcheck(["smtp", "--json", "--no-injection-test", "--timeout", "5", reset.target])
+        let (status, json) = try check("rate_limit_after_3", ["--protocols", "--per-host", "1"])
+        XCTAssertEqual(status, 3, "rate limited: UNKNOWN, never a verdict on what was not probed")
+        XCTAssertEqual(json["incomplete"] as? Bool, true)
+        XCTAssertTrue(findingIDs(json).contains("smtp.rate_limited"))
+        let protocols = json["protocols"] as? [String: Any] ?? [:]
+        XCTAssertEqual(protocols["TLSv1.3"] as? Bool, true, "the basic check's own handshake still counts")
+        XCTAssertTrue(protocols.values.contains { $0 is NSNull }, "versions the server would not let us probe are null, not false: \(protocols)")
+    }
+
+    func testTextShowsTheSuitesWithWeakOnesMarked() throws {
+        let target = try lab.case("legacy_tls")
+        let result = mxcheck(["smtp", "--ciphers", "--ca-file", lab.rootCA, target.target])
+        XCTAssertTrue(result.stdout.contains("TLSv1.0 yes (legacy)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("TLS_DH_anon_WITH_AES_256_CBC_SHA"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("insecure: anonymous"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("weak: no forward secrecy"), result.stdout)
+    }
+}
