@@ -11,6 +11,7 @@ let package = Package(
         .target(name: "CFuzzDriver"),
         .executableTarget(name: "FuzzReplyParser", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzTargetParser", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
+        .executableTarget(name: "FuzzServerHello", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzCertificateFacts", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
     ],
     swiftLanguageModes: [.v6]

@@ -83,8 +83,8 @@ public enum Rules {
         default:
             break
         }
-        if let weakness = CipherSuiteStrength.weakness(of: tls.cipher) {
-            findings.append(Finding(.tlsWeakCipher, severity: weakness.severity, message: "\(tls.cipher) negotiated: \(weakness.reason)"))
+        if let suite = CipherSuite.named(tls.cipher), let weakness = suite.weakness, let severity = suite.findingSeverity {
+            findings.append(Finding(.tlsWeakCipher, severity: severity, message: "\(tls.cipher) negotiated: \(weakness.reason)"))
         }
         if let group = tls.group, let bits = tls.keyExchangeBits, isFiniteFieldDH(group: group, cipher: tls.cipher), bits < 2048 {
             findings.append(Finding(.tlsWeakDH, message: "DHE key exchange with a \(bits)-bit group"))
@@ -189,32 +189,6 @@ public enum Rules {
 
     static func position(_ depth: Int) -> String {
         depth == 0 ? "the leaf certificate" : "the chain certificate at depth \(depth)"
-    }
-}
-
-/// How strong a negotiated suite is, judged from its IANA name (the full table arrives with --ciphers).
-public enum CipherSuiteStrength {
-    public struct Weakness: Sendable, Equatable {
-        public var severity: Severity
-        public var reason: String
-    }
-
-    public static func weakness(of ianaName: String) -> Weakness? {
-        let name = ianaName.uppercased()
-        if name.contains("_ANON_") || name.hasPrefix("TLS_DH_ANON") || name.hasPrefix("TLS_ECDH_ANON") {
-            return Weakness(severity: .critical, reason: "anonymous key exchange, no server authentication")
-        }
-        if name.contains("EXPORT") { return Weakness(severity: .critical, reason: "export-grade cipher") }
-        if name.contains("WITH_NULL") || name.hasSuffix("_NULL_SHA") || name.contains("_NULL_") {
-            return Weakness(severity: .critical, reason: "no encryption (NULL cipher)")
-        }
-        if name.contains("_RC4_") { return Weakness(severity: .critical, reason: "RC4 cipher") }
-        if name.contains("_DES_CBC_") || name.contains("_DES40_") { return Weakness(severity: .critical, reason: "single-DES cipher") }
-        if name.contains("3DES") { return Weakness(severity: .warning, reason: "3DES cipher (64-bit block, Sweet32)") }
-        if name.hasPrefix("TLS_RSA_") || name.hasPrefix("TLS_DH_") || name.hasPrefix("TLS_ECDH_") || name.hasPrefix("TLS_PSK_") {
-            return Weakness(severity: .warning, reason: "no forward secrecy (static key exchange)")
-        }
-        return nil
     }
 }
 
