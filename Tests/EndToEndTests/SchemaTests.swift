@@ -15,14 +15,19 @@ final class SchemaTests: EndToEndTestCase {
             XCTAssertFalse(result.stdout.isEmpty, name)
             lines += result.stdout.split(separator: "\n").map(String.init)
         }
-        XCTAssertEqual(lines.count, cases.count)
+        // The enumeration's fields too: a complete --ciphers run and a rate-limited, incomplete --protocols run.
+        lines += mxcheck(["smtp", "--json", "--ciphers", "--ca-file", lab.rootCA, try lab.case("legacy_tls").target]).stdout.split(separator: "\n").map(String.init)
+        _ = mxcheck(["smtp", "--json", "--no-injection-test", try lab.case("rate_limit_reset").target])
+        lines += mxcheck(["smtp", "--json", "--protocols", "--per-host", "1", try lab.case("rate_limit_after_3").target]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.last?.contains("\"incomplete\":true") == true, lines.last ?? "")
+        XCTAssertEqual(lines.count, cases.count + 2)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-schema-\(getpid()).jsonl")
         try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let python = ["/usr/bin/env", "python3", "\(Lab.packageRoot)/Tests/Lab/validate_schema.py", "\(Lab.packageRoot)/docs/schema.json", file.path]
         let validation = Command.run(python, timeout: 60)
         XCTAssertEqual(validation.status, 0, validation.stdout + validation.stderr)
-        XCTAssertTrue(validation.stdout.contains("\(cases.count) objects valid"), validation.stdout)
+        XCTAssertTrue(validation.stdout.contains("\(cases.count + 2) objects valid"), validation.stdout)
     }
 
     func testTheSchemaRejectsAWrongObject() throws {
