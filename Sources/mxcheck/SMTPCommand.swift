@@ -26,6 +26,12 @@ struct SMTPCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Servers to check.", valueName: "target"))
     var targets: [String] = []
 
+    @Flag(help: "Treat each target as a mail domain: resolve its MX hosts and check every address of each (as a sending server would).")
+    var mx = false
+
+    @Option(help: ArgumentHelp("DNS resolver for every lookup, IP[:port] (default: the servers of /etc/resolv.conf; plain host names then go through it too).", valueName: "ip[:port]"))
+    var resolver: String?
+
     @Option(help: ArgumentHelp("Read targets from a file, or '-' for standard input: one a line, '#' comments, blank lines ignored.", valueName: "file"))
     var input: String?
 
@@ -113,9 +119,8 @@ struct SMTPCommand: ParsableCommand {
         let outputFormat: OutputFormat = json ? .json : format
         let family: AddressFamilyFilter = ipv4Only ? .ipv4Only : (ipv6Only ? .ipv6Only : .any)
         let stderr = StandardError()
+        let results = Results()
 
-        // A target that cannot be parsed is reported and counts as UNKNOWN; the others are still checked.
-        var worst: Status?
         var lines = targets.map { (source: "", text: $0) }
         if let input {
             do {
@@ -123,15 +128,6 @@ struct SMTPCommand: ParsableCommand {
             } catch {
                 stderr.write("mxcheck: \(error.description)")
                 throw ExitCode(3)
-            }
-        }
-        var parsed: [Target] = []
-        for line in lines {
-            do {
-                parsed.append(try Target.parse(line.text, defaultPort: UInt16(port)))
-            } catch {
-                stderr.write("mxcheck: \(line.source)\(error.description)")
-                worst = .unknown
             }
         }
 
@@ -146,60 +142,161 @@ struct SMTPCommand: ParsableCommand {
         }
         defer { trustStore.finishLoading() }
 
-        var endpoints: [Endpoint] = []
-        for target in parsed {
-            do {
-                let addresses = try SystemResolver.addresses(of: target, family: family, timeout: min(timeout, 30))
-                endpoints += Endpoint.endpoints(for: target, addresses: addresses, tls: tls, servername: servername)
-            } catch {
+        // The DNS library serves domain mode, and plain host names too when --resolver is given.
+        var dns: DNSResolver?
+        if mx || resolver != nil {
+            do { dns = try DNSResolver(.commandLine(resolver: resolver)) } catch {
                 stderr.write("mxcheck: \(error.description)")
-                worst = max(worst ?? .unknown, .unknown)
+                throw ExitCode(3)
             }
         }
+
+        // A line that cannot be used is reported on stderr and counts as UNKNOWN; the others are still checked.
+        let plan = mx
+            ? domainPlan(lines, dns: dns!, family: family, stderr: stderr, results: results)
+            : targetPlan(lines, dns: dns, family: family, stderr: stderr, results: results)
 
         var checkSettings = CheckSettings(ehloName: ehlo ?? LocalHost.ehloName(), timeout: timeout)
         checkSettings.injectionTest = !noInjectionTest
         checkSettings.injectionProbeInParallel = perHost >= 2
-        let probeSettings = ciphers || protocols
-            ? ProbeSettings(ciphers: ciphers, timeout: timeout, perHost: perHost, delayMilliseconds: delay) : nil
-        // One gate per address, shared by every endpoint of the batch that has it.
-        let gates = Dictionary(endpoints.map { ($0.address, 0) }, uniquingKeysWith: { first, _ in first })
-            .mapValues { _ in ConnectionGate(limit: perHost, delayMilliseconds: delay) }
-        let checker = Checker(context: context, trustStore: trustStore, settings: checkSettings)
-        let rules = RuleSettings(now: Date(), warnDays: warnDays, critDays: critDays)
-        let colour = !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO)
-        let text = TextReport(colour: colour)
-        let tagTranscript = endpoints.count > 1
-        let verbose = verbose
-        let results = Results()
+        let run = CheckRun(
+            checker: Checker(context: context, trustStore: trustStore, settings: checkSettings),
+            rules: RuleSettings(now: Date(), warnDays: warnDays, critDays: critDays),
+            probe: ciphers || protocols ? ProbeSettings(ciphers: ciphers, timeout: timeout, perHost: perHost, delayMilliseconds: delay) : nil,
+            concurrency: concurrency, perHost: perHost, delayMilliseconds: delay)
 
-        let work: @Sendable (Endpoint) -> EndpointReport = { endpoint in
-            let prefix = tagTranscript ? "[\(endpoint.address)]:\(endpoint.port) " : ""
-            let transcript: (@Sendable (String) -> Void)?
-            if verbose {
-                transcript = { line in stderr.write(prefix + line) }
-            } else {
-                transcript = nil
-            }
-            let observation = checker.check(endpoint, now: rules.now, probe: probeSettings, gate: gates[endpoint.address], transcript: transcript)
-            return EndpointReport(observation: observation, settings: rules)
-        }
-        let progress = Progress(total: endpoints.count, enabled: endpoints.count > 1 && isatty(STDERR_FILENO) == 1 && !verbose)
-        let emit: @Sendable (EndpointReport) -> Void = { report in
-            progress.clear()
-            switch outputFormat {
-            case .json: StandardOutput.write(JSONReport.value(for: report).serialized())
-            case .text: StandardOutput.write(results.count > 0 ? "\n" + text.render(report) : text.render(report))
-            }
+        let text = TextReport(colour: !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO))
+        let output = Output(format: outputFormat, text: text, groupByDomain: mx, expected: plan.expectedPerDomain)
+        for report in plan.emptyDomains {
+            output.emit(report)
             results.add(report.status)
-            progress.update(results.counts)
         }
-        Batch.run(endpoints, concurrency: concurrency, work: work, onResult: emit)
-        progress.finish(results.counts)
+        let tagTranscript = plan.jobs.count > 1
+        let verbose = verbose
+        let progress = Progress(total: plan.jobs.count, enabled: plan.jobs.count > 1 && isatty(STDERR_FILENO) == 1 && !verbose)
+        run.run(plan.jobs, transcript: { endpoint in
+            guard verbose else { return nil }
+            let prefix = tagTranscript ? "[\(endpoint.address)]:\(endpoint.port) " : ""
+            return { line in stderr.write(prefix + line) }
+        }, onReport: { report in
+            progress.clear()
+            output.emit(report)
+            results.add(report.status)
+            progress.update(results.counts, done: results.endpointCount)
+        })
+        progress.finish(results.counts, done: results.endpointCount)
 
-        if let status = [worst, results.worst].compactMap({ $0 }).max(), status != .ok {
+        if let status = results.worst, status != .ok {
             throw ExitCode(status.exitCode)
         }
+    }
+
+    /// What to check: the jobs, the domains with nothing to check, and how many endpoints each domain has.
+    struct Plan {
+        var jobs: [CheckJob] = []
+        var emptyDomains: [DomainReport] = []
+        var expectedPerDomain: [String: Int] = [:]
+    }
+
+    func targetPlan(_ lines: [(source: String, text: String)], dns: DNSResolver?, family: AddressFamilyFilter, stderr: StandardError, results: Results) -> Plan {
+        var plan = Plan()
+        for line in lines {
+            do {
+                let target = try Target.parse(line.text, defaultPort: UInt16(port))
+                let addresses: [String]
+                if let dns, case .name(let name) = target.host {
+                    addresses = try dns.addresses(of: name, family: family, timeout: min(timeout, 10))
+                } else {
+                    addresses = try SystemResolver.addresses(of: target, family: family, timeout: min(timeout, 30))
+                }
+                plan.jobs += Endpoint.endpoints(for: target, addresses: addresses, tls: tls, servername: servername).map { CheckJob(endpoint: $0) }
+            } catch let error as TargetError {
+                stderr.write("mxcheck: \(line.source)\(error.description)")
+                results.add(.unknown, endpoint: false)
+            } catch {
+                stderr.write("mxcheck: \(line.source)\(error)")
+                results.add(.unknown, endpoint: false)
+            }
+        }
+        return plan
+    }
+
+    /// Resolves every domain (at most --concurrency at once), keeping the input order.
+    func domainPlan(_ lines: [(source: String, text: String)], dns: DNSResolver, family: AddressFamilyFilter, stderr: StandardError, results: Results) -> Plan {
+        var domains: [String] = []
+        for line in lines {
+            do {
+                let domain = try MXResolution.normalizedDomain(line.text)
+                if !domains.contains(domain) { domains.append(domain) }
+            } catch {
+                stderr.write("mxcheck: \(line.source)invalid domain '\(line.text)': \(error)")
+                results.add(.unknown, endpoint: false)
+            }
+        }
+        let options = MXResolutionOptions(port: UInt16(port), tls: tls, family: family, queryTimeout: min(timeout, 10))
+        let resolved = Resolved()
+        Batch.run(domains, concurrency: concurrency, work: { domain in
+            (domain, try? MXResolution.resolve(domain, using: dns, options: options))
+        }, onResult: { resolved.set($0.0, $0.1) })
+        var plan = Plan()
+        for domain in domains {
+            guard let result = resolved.get(domain) else { continue }
+            if result.endpoints.isEmpty {
+                plan.emptyDomains.append(DomainReport(domain: domain, findings: result.findings))
+                continue
+            }
+            plan.expectedPerDomain[domain] = result.endpoints.count
+            plan.jobs += result.endpoints.map { entry in
+                CheckJob(endpoint: entry.endpoint, origin: DomainOrigin(domain: entry.domain, mx: entry.mx, findings: entry.findings))
+            }
+        }
+        return plan
+    }
+}
+
+/// Domain results gathered from the resolver threads.
+final class Resolved: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [String: DomainResult] = [:]
+
+    func set(_ domain: String, _ result: DomainResult?) { lock.withLock { results[domain] = result } }
+    func get(_ domain: String) -> DomainResult? { lock.withLock { results[domain] } }
+}
+
+/// Writes reports as they come: JSON Lines at once; text too, or in `--mx` mode a domain's block once
+/// all its endpoints are in. Called under the batch's lock.
+final class Output: @unchecked Sendable {
+    private let format: OutputFormat
+    private let text: TextReport
+    private let groupByDomain: Bool
+    private let expected: [String: Int]
+    private var pending: [String: [EndpointReport]] = [:]
+    private var written = 0
+
+    init(format: OutputFormat, text: TextReport, groupByDomain: Bool, expected: [String: Int]) {
+        self.format = format
+        self.text = text
+        self.groupByDomain = groupByDomain
+        self.expected = expected
+    }
+
+    private func write(_ block: String) {
+        StandardOutput.write(written > 0 && format == .text ? "\n" + block : block)
+        written += 1
+    }
+
+    func emit(_ report: EndpointReport) {
+        if format == .json { return write(JSONReport.value(for: report).serialized()) }
+        guard groupByDomain, let domain = report.origin?.domain else { return write(text.render(report)) }
+        pending[domain, default: []].append(report)
+        if let reports = pending[domain], reports.count >= (expected[domain] ?? 1) {
+            pending[domain] = nil
+            write(text.renderDomain(domain, reports: reports))
+        }
+    }
+
+    func emit(_ report: DomainReport) {
+        write(format == .json ? JSONReport.value(for: report).serialized() : text.render(report))
     }
 }
 
@@ -208,9 +305,18 @@ final class Results: @unchecked Sendable {
     private let lock = NSLock()
     private var statuses: [Status] = []
 
-    func add(_ status: Status) { lock.withLock { statuses.append(status) } }
+    private var endpoints = 0
+
+    /// `endpoint: false` for a line or domain that gave no endpoint to check.
+    func add(_ status: Status, endpoint: Bool = true) {
+        lock.withLock {
+            statuses.append(status)
+            if endpoint { endpoints += 1 }
+        }
+    }
+
     var counts: [Status: Int] { lock.withLock { Dictionary(statuses.map { ($0, 1) }, uniquingKeysWith: +) } }
-    var count: Int { lock.withLock { statuses.count } }
+    var endpointCount: Int { lock.withLock { endpoints } }
     var worst: Status? { lock.withLock { statuses.max() } }
 }
 
@@ -232,18 +338,17 @@ final class Progress: @unchecked Sendable {
         if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 
-    func update(_ counts: [Status: Int]) {
+    func update(_ counts: [Status: Int], done: Int) {
         guard enabled else { return }
-        let done = counts.values.reduce(0, +)
         let failed = (counts[.critical] ?? 0) + (counts[.unknown] ?? 0)
         FileHandle.standardError.write(Data("[\(done)/\(total)] \(failed) failed, \(elapsed)".utf8))
     }
 
-    func finish(_ counts: [Status: Int]) {
+    func finish(_ counts: [Status: Int], done: Int) {
         guard enabled else { return }
         clear()
         let parts = [Status.ok, .warning, .critical, .unknown].map { "\(counts[$0] ?? 0) \($0.rawValue)" }
-        StandardError().write("\(counts.values.reduce(0, +)) endpoints: \(parts.joined(separator: ", ")) (\(elapsed))")
+        StandardError().write("\(done) endpoints: \(parts.joined(separator: ", ")) (\(elapsed))")
     }
 }
 

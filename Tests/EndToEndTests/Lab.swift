@@ -101,6 +101,12 @@ final class Lab: @unchecked Sendable {
         }
     }
 
+    /// How many connections the smtpd services logged under `mxcheck-lab/NAME` so far.
+    func postfixConnections(service: String) -> Int {
+        guard let text = try? String(contentsOfFile: "\(stateDirectory)/postfix/maillog", encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").filter { $0.contains("mxcheck-lab/\(service)/smtpd[") && $0.contains("]: connect from ") }.count
+    }
+
     func stop() {
         guard owned else { return }
         _ = Command.run(["/bin/bash", "\(Lab.packageRoot)/Tests/Lab/lab.sh", "stop", stateDirectory], timeout: 60)

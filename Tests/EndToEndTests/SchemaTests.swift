@@ -20,14 +20,21 @@ final class SchemaTests: EndToEndTestCase {
         _ = mxcheck(["smtp", "--json", "--no-injection-test", try lab.case("rate_limit_reset").target])
         lines += mxcheck(["smtp", "--json", "--protocols", "--per-host", "1", try lab.case("rate_limit_after_3").target]).stdout.split(separator: "\n").map(String.init)
         XCTAssertTrue(lines.last?.contains("\"incomplete\":true") == true, lines.last ?? "")
-        XCTAssertEqual(lines.count, cases.count + 2)
+        // Domain mode: endpoints with domain and mx, and a domain without any endpoint.
+        let dns = try DNSLab.shared()
+        let pool = try lab.case("mx_pool")
+        let domainLines = mxcheck(["smtp", "--mx", "--json", "--resolver", "127.0.0.1:\(dns.port)", "--port", String(pool.port),
+                                   "--ca-file", lab.rootCA, "two-mx.lab.example", "null-mx.lab.example"]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(domainLines.count, 3)
+        lines += domainLines
+        XCTAssertEqual(lines.count, cases.count + 5)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-schema-\(getpid()).jsonl")
         try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let python = ["/usr/bin/env", "python3", "\(Lab.packageRoot)/Tests/Lab/validate_schema.py", "\(Lab.packageRoot)/docs/schema.json", file.path]
         let validation = Command.run(python, timeout: 60)
         XCTAssertEqual(validation.status, 0, validation.stdout + validation.stderr)
-        XCTAssertTrue(validation.stdout.contains("\(cases.count + 2) objects valid"), validation.stdout)
+        XCTAssertTrue(validation.stdout.contains("\(cases.count + 5) objects valid"), validation.stdout)
     }
 
     func testTheSchemaRejectsAWrongObject() throws {

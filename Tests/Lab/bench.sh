@@ -14,10 +14,39 @@
 # s_client verified the certificate and host name). Bounded: every command
 # runs under timeout, and the runs stop at BENCH_BUDGET seconds (default 200).
 # Talks only to 127.0.0.1.
+#
+# Second section (issue 3): `mxcheck smtp --ciphers` on the same port (Postfix's
+# default TLS settings) next to sslyze and testssl.sh, each counted in the
+# Postfix log, with ratios and the budget checks; the table comes from
+# bench_ciphers.py, which also compares the suites, protocols and groups each
+# tool found accepted.
+# - mxcheck --ciphers and --protocols, BENCH_CIPHER_RUNS times each (default 5):
+#   median wall time, JSON `connections` and the server's count for every run.
+# - sslyze BENCH_SSLYZE_VERSION (default 6.3.1), from PyPI into the virtualenv
+#   .build/bench-venv (BENCH_VENV), made once and reused; every scan command
+#   sslyze runs by default, with --starttls smtp; BENCH_SSLYZE_RUNS times
+#   (default 1), each under timeout 600.
+# - testssl.sh (Debian's package installs it as `testssl`) with
+#   BENCH_TESTSSL_ARGS (default "-p -E -P -f -S": protocols, suites per
+#   protocol, server order, forward secrecy with the curves, certificate),
+#   BENCH_TESTSSL_RUNS times (default 1), each under timeout 900; with
+#   BENCH_TESTSSL_FULL=1 also testssl.sh's default run (everything it checks).
+# A tool that cannot be installed, is missing or fails is reported ("sslyze not
+# available: REASON"), never fatal; BENCH_NO_SSLYZE=1 and BENCH_NO_TESTSSL=1
+# leave one out. Exit 1 when an mxcheck run fails (exit above 2, no usable JSON,
+# "incomplete": true) or its connections exceed the budget formula (accepted
+# (version, suite) pairs + accepted groups + 2 x versions + 10); the wall-time
+# and --protocols targets are reported, PASS or FAIL, without failing the bench.
+# The whole bench stops starting tools at BENCH_TOTAL_BUDGET seconds (default
+# 1080) and bounds every tool by what is left. The scans talk only to
+# 127.0.0.1; pip talks to PyPI when the virtualenv must be made.
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 MXCHECK   (env: BENCH_RUNS=30 BENCH_BLOCK=10 BENCH_BUDGET=200 BENCH_NO_HYPERFINE=1)" >&2
+    echo "usage: $0 MXCHECK   (env: BENCH_RUNS=30 BENCH_BLOCK=10 BENCH_BUDGET=200 BENCH_NO_HYPERFINE=1" >&2
+    echo "       BENCH_CIPHER_RUNS=5 BENCH_SSLYZE_RUNS=1 BENCH_SSLYZE_VERSION=6.3.1 BENCH_VENV=.build/bench-venv" >&2
+    echo "       BENCH_TESTSSL_RUNS=1 BENCH_TESTSSL_ARGS='-p -E -P -f -S' BENCH_TESTSSL_FULL=1" >&2
+    echo "       BENCH_NO_SSLYZE=1 BENCH_NO_TESTSSL=1 BENCH_TOTAL_BUDGET=1080)" >&2
     exit 2
 }
 
@@ -43,9 +72,15 @@ block=${BENCH_BLOCK:-10}
 budget=${BENCH_BUDGET:-200}
 warmup=3
 per_run_timeout=20
-for var in runs block budget; do
+cipher_runs=${BENCH_CIPHER_RUNS:-5}
+sslyze_runs=${BENCH_SSLYZE_RUNS:-1}
+testssl_runs=${BENCH_TESTSSL_RUNS:-1}
+total_budget=${BENCH_TOTAL_BUDGET:-1080}
+for var in runs block budget cipher_runs sslyze_runs testssl_runs total_budget; do
     [[ ${!var} =~ ^[1-9][0-9]{0,5}$ ]] || die "BENCH_${var^^} must be a positive integer, not '${!var}'"
 done
+sslyze_version=${BENCH_SSLYZE_VERSION:-6.3.1}
+[[ $sslyze_version =~ ^[0-9]+(\.[0-9]+)*$ ]] || die "BENCH_SSLYZE_VERSION must be a version like 6.3.1, not '$sslyze_version'"
 
 for tool in openssl timeout python3 realpath; do
     command -v "$tool" >/dev/null || die "$tool not found"
@@ -54,6 +89,9 @@ done
 lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 lab_sh=$lab_dir/lab.sh
 [[ -f $lab_sh ]] || die "$lab_sh not found"
+helper=$lab_dir/bench_ciphers.py
+[[ -f $helper ]] || die "$helper not found"
+repo_root=$(cd "$lab_dir/../.." && pwd)
 
 # --- temporary directory and lab, always cleaned up ---------------------------
 
@@ -357,3 +395,213 @@ print("timer: %s; wall time of the whole process (each under timeout)" % timer)
 if len(conns) != 1 or str(min(conns)) != server_mx:
     print("WARNING: mxcheck's JSON connections (%s) and the server log (%s) disagree" % (json_conns, server_mx))
 EOF
+
+# === second section: --ciphers next to sslyze and testssl.sh (issue 3) ===========
+
+c2=$out/ciphers
+mkdir -p "$c2"
+
+# remaining CAP: prints CAP, or the seconds left of BENCH_TOTAL_BUDGET when fewer.
+remaining() {
+    local left=$((total_budget - SECONDS))
+    if ((left < $1)); then echo "$left"; else echo "$1"; fi
+}
+
+# measure OUTPUT ERRORS CMD...: runs CMD between two settled reads of the
+# Postfix log; sets rc, elapsed_us and server_count (connections it opened).
+measure() {
+    local stdout=$1 stderr=$2 c0 d0 c1 d1 t0=0 t1=0
+    shift 2
+    read -r c0 d0 <<<"$(settled_counts 0)"
+    ((c0 == d0)) || die "the Postfix log does not settle before counting ($c0 connects, $d0 disconnects)"
+    rc=0
+    stamp t0
+    "$@" </dev/null >"$stdout" 2>"$stderr" || rc=$?
+    stamp t1
+    elapsed_us=$((t1 - t0))
+    read -r c1 d1 <<<"$(settled_counts $((c0 + 1)))"
+    ((c1 == d1)) || log "warning: $((c1 - d1)) connection(s) logged no disconnect yet"
+    server_count=$((c1 - c0))
+}
+
+# mx_series ciphers|protocols: BENCH_CIPHER_RUNS runs of mxcheck with that
+# option, one line "MICROSECONDS SERVER_CONNECTIONS JSON_FILE" each in
+# $c2/mxc.runs or $c2/mxp.runs. A failed run fails the bench.
+mx_series() {
+    local kind=$1 i t file why
+    local runs_file=$c2/mx${kind:0:1}.runs
+    : >"$runs_file"
+    for ((i = 1; i <= cipher_runs; i++)); do
+        t=$(remaining 60)
+        ((t >= 5)) || die "BENCH_TOTAL_BUDGET (${total_budget} s) spent before mxcheck --$kind run $i"
+        local cmd=(timeout "$t" "$mxcheck" smtp --json "--$kind" --ca-file "$root_ca" --servername "$name" "$address:$port")
+        file=$c2/mx-$kind-$i.json
+        measure "$file" "$c2/mx-$kind-$i.err" "${cmd[@]}"
+        # Exit 2 (CRITICAL) is expected: Postfix's defaults accept anonymous suites.
+        if ((rc > 2)) || ! why=$(python3 "$helper" check-mx "$file" "$kind"); then
+            log "mxcheck --$kind run $i of $cipher_runs failed (exit $rc): ${cmd[*]}"
+            [[ -n ${why:-} ]] && log "$why"
+            head -c 2000 "$file" >&2 || true
+            head -c 2000 "$c2/mx-$kind-$i.err" >&2 || true
+            die "mxcheck smtp --$kind failed"
+        fi
+        echo "$elapsed_us $server_count $file" >>"$runs_file"
+    done
+}
+
+log "timing mxcheck smtp --ciphers and --protocols, $cipher_runs runs each"
+mx_series ciphers
+mx_series protocols
+
+# --- sslyze, from PyPI into a virtualenv under the build directory ----------------
+
+venv=${BENCH_VENV:-$repo_root/.build/bench-venv}
+
+# setup_sslyze: makes (or reuses) the virtualenv with sslyze $sslyze_version;
+# prints the reason and returns 1 when it cannot.
+setup_sslyze() {
+    local t
+    if [[ -x $venv/bin/sslyze ]] && "$venv/bin/python" -c \
+        'import importlib.metadata as m, sys; sys.exit(m.version("sslyze") != sys.argv[1])' \
+        "$sslyze_version" 2>/dev/null; then
+        return 0
+    fi
+    if [[ -e $venv ]]; then
+        if [[ ! -f $venv/pyvenv.cfg ]]; then
+            echo "$venv exists and is not a virtualenv"
+            return 1
+        fi
+        rm -rf -- "$venv"
+    fi
+    command -v python3 >/dev/null || { echo "python3 not found"; return 1; }
+    mkdir -p -- "$(dirname -- "$venv")"
+    log "installing sslyze $sslyze_version from PyPI into $venv"
+    if ! timeout 120 python3 -m venv "$venv" >"$c2/venv.log" 2>&1; then
+        echo "python3 -m venv $venv failed: $(tail -n 1 "$c2/venv.log")"
+        return 1
+    fi
+    t=$(remaining 400)
+    if ((t < 60)); then
+        echo "BENCH_TOTAL_BUDGET (${total_budget} s) spent before pip could run"
+        return 1
+    fi
+    if ! timeout "$t" "$venv/bin/python" -m pip install --disable-pip-version-check -q \
+        "sslyze==$sslyze_version" >"$c2/pip.log" 2>&1; then
+        echo "pip install sslyze==$sslyze_version failed: $({ grep -m 1 -E 'ERROR|error' "$c2/pip.log" ||
+            tail -n 1 "$c2/pip.log"; } | sed 's/ (from versions:.*//' | cut -c 1-300)"
+        return 1
+    fi
+    if ! "$venv/bin/sslyze" --help >/dev/null 2>&1; then
+        echo "sslyze $sslyze_version installed but does not start ($venv/bin/sslyze --help)"
+        return 1
+    fi
+}
+
+# run_sslyze: BENCH_SSLYZE_RUNS runs into $c2/sslyze.runs, or the reason in
+# $c2/sslyze.skip.
+run_sslyze() {
+    local i t file why
+    : >"$c2/sslyze.runs"
+    for ((i = 1; i <= sslyze_runs; i++)); do
+        t=$(remaining 600)
+        if ((t < 60)); then
+            echo "BENCH_TOTAL_BUDGET (${total_budget} s) nearly spent before sslyze run $i" >"$c2/sslyze.skip"
+            return
+        fi
+        file=$c2/sslyze-$i.json
+        # No scan command named: sslyze runs every default one (and checks
+        # Mozilla's "intermediate" configuration, exit 1 when not compliant).
+        local cmd=(timeout "$t" "$venv/bin/sslyze" --starttls smtp --sni "$name"
+            --certinfo_ca_file "$root_ca" --json_out "$file" "$address:$port")
+        log "running sslyze, run $i of $sslyze_runs (at most $t s)"
+        measure "$c2/sslyze-$i.out" "$c2/sslyze-$i.err" "${cmd[@]}"
+        if ((rc == 124 || rc == 137)); then
+            why="timed out after $t s"
+        elif ((rc > 1)); then
+            why="exit $rc: $(tail -n 1 "$c2/sslyze-$i.err")"
+        elif ! why=$(python3 "$helper" check-sslyze "$file"); then
+            :
+        else
+            echo "$elapsed_us $server_count $file" >>"$c2/sslyze.runs"
+            continue
+        fi
+        echo "sslyze run $i failed: $why" >"$c2/sslyze.skip"
+        log "sslyze failed: ${cmd[*]}"
+        tail -n 20 "$c2/sslyze-$i.out" "$c2/sslyze-$i.err" >&2 || true
+        return
+    done
+}
+
+if [[ -n ${BENCH_NO_SSLYZE:-} ]]; then
+    echo "left out (BENCH_NO_SSLYZE)" >"$c2/sslyze.skip"
+elif reason=$(setup_sslyze); then
+    "$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("sslyze"))' >"$c2/sslyze.version" 2>/dev/null || true
+    echo "all default scan commands" >"$c2/sslyze.args"
+    run_sslyze
+else
+    echo "${reason:-the virtualenv could not be made}" >"$c2/sslyze.skip"
+    log "sslyze not available: $(cat "$c2/sslyze.skip")"
+fi
+
+# --- testssl.sh (Debian's package names it testssl) ----------------------------
+
+# run_testssl KEY RUNS ARGS...: testssl.sh with ARGS, RUNS times, into
+# $c2/KEY.runs, or the reason in $c2/KEY.skip.
+run_testssl() {
+    local key=$1 n=$2 i t file why
+    shift 2
+    : >"$c2/$key.runs"
+    for ((i = 1; i <= n; i++)); do
+        t=$(remaining 900)
+        if ((t < 120)); then
+            echo "BENCH_TOTAL_BUDGET (${total_budget} s) nearly spent before run $i" >"$c2/$key.skip"
+            return
+        fi
+        file=$c2/$key-$i.json
+        # --nodns none: no DNS lookup at all; no --phone-out: no CRL or OCSP fetch.
+        local cmd=(timeout "$t" "$testssl_bin" --starttls smtp "$@" --nodns none --add-ca "$root_ca"
+            --warnings batch --quiet --color 0 --jsonfile "$file" "$address:$port")
+        log "running testssl.sh ${*:-(default run)}, run $i of $n (at most $t s)"
+        measure "$c2/$key-$i.out" "$c2/$key-$i.err" "${cmd[@]}"
+        # testssl.sh exits with the sum of its checks' return values: only a
+        # timeout or a missing JSON is a failure.
+        if ((rc == 124 || rc == 137)); then
+            why="timed out after $t s"
+        elif ! why=$(python3 "$helper" check-testssl "$file"); then
+            why="exit $rc: $why"
+        else
+            echo "$elapsed_us $server_count $file" >>"$c2/$key.runs"
+            continue
+        fi
+        echo "run $i failed: $why" >"$c2/$key.skip"
+        log "testssl.sh failed: ${cmd[*]}"
+        tail -n 20 "$c2/$key-$i.out" "$c2/$key-$i.err" >&2 || true
+        return
+    done
+}
+
+testssl_bin=$(command -v testssl.sh || command -v testssl || true)
+testssl_default_args="-p -E -P -f -S"
+# BENCH_TESTSSL_ARGS set but empty: testssl.sh's default run.
+read -ra testssl_args <<<"${BENCH_TESTSSL_ARGS-$testssl_default_args}"
+if [[ -n ${BENCH_NO_TESTSSL:-} ]]; then
+    echo "left out (BENCH_NO_TESTSSL)" >"$c2/testssl.skip"
+elif [[ -z $testssl_bin ]]; then
+    echo "neither testssl.sh nor testssl found (Debian package testssl.sh)" >"$c2/testssl.skip"
+    log "testssl.sh not available: $(cat "$c2/testssl.skip")"
+else
+    testssl_version=$("$testssl_bin" --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' |
+        grep -m 1 -oE 'testssl(\.sh)? +[0-9][0-9A-Za-z.+~-]*' | grep -oE '[0-9][0-9A-Za-z.+~-]*$' || true)
+    echo "${testssl_version:-}" >"$c2/testssl.version"
+    echo "${testssl_args[*]:-default run}" >"$c2/testssl.args"
+    run_testssl testssl "$testssl_runs" "${testssl_args[@]}"
+    if [[ -n ${BENCH_TESTSSL_FULL:-} ]]; then
+        cp "$c2/testssl.version" "$c2/testssl-full.version"
+        echo "default run" >"$c2/testssl-full.args"
+        run_testssl testssl-full 1
+    fi
+fi
+
+# --- report ------------------------------------------------------------------------
+
+python3 "$helper" report "$c2" "$address:$port" "$json_conns_count_run" "$server_conns_mx"

@@ -354,6 +354,20 @@ add_case() {
     cases_rows+=("$name $address $port $tls")
 }
 
+# add_listen NAME ADDRESS PORT OPTIONS...: one more smtpd listener without a cases row.
+add_listen() {
+    local name=$1 address=$2 port=$3
+    shift 3
+    {
+        echo "$address:$port inet n - n - - smtpd"
+        echo "  -o syslog_name=mxcheck-lab/$name"
+        local opt
+        for opt in "$@"; do
+            echo "  -o $opt"
+        done
+    } >>"$conf/master.cf"
+}
+
 chain() {
     echo "smtpd_tls_chain_files=$pki/$1.key,$pki/$1.fullchain.pem"
 }
@@ -502,8 +516,14 @@ do_start() {
         # The last two ports were picked free on ::1 (and on 127.0.0.1).
         add_case ipv6 ::1 "${ports[19]}" starttls "$may" "$(chain valid)"
         # One port on both loopback addresses: a host name with A and AAAA gives two endpoints.
-        add_case dual ::1 "${ports[20]}" starttls "$may" "$(chain valid)"
-        add_case dual_v4 "$a" "${ports[20]}" starttls "$may" "$(chain valid)"
+        add_case dual ::1 "${ports[20]}" starttls "$may" "$(chain pool)"
+        add_case dual_v4 "$a" "${ports[20]}" starttls "$may" "$(chain pool)"
+        # The same port on the addresses of the DNS lab's MX hosts (127.0.0.2-6, 127.0.1.1-12): --mx tests.
+        local pool
+        for pool in 127.0.0.{2..6} 127.0.1.{1..12}; do
+            add_listen "mx_pool" "$pool" "${ports[20]}" "$may" "$(chain pool)"
+        done
+        cases_rows+=("mx_pool 127.0.0.2 ${ports[20]} starttls")
     fi
     add_case dhe1024 "$a" "${ports[i++]}" starttls "$may" "$(chain valid)" \
         "smtpd_tls_dh1024_param_file=$pki/dh1024.pem" \

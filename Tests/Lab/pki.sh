@@ -175,7 +175,7 @@ sign() {
 
 # --- keys, generated in parallel ------------------------------------------------
 for name in root intermediate unknown-root unknown-intermediate \
-    valid expired notyet expcrit expwarn mismatch selfsigned unknownca; do
+    valid expired notyet expcrit expwarn mismatch selfsigned unknownca pool; do
     genkey "$name" rsa:2048
 done
 genkey weak rsa:1024
@@ -207,6 +207,10 @@ leaf expwarn "$(stamp "now - 60 days")" "$(stamp "now + 10 days")"
 leaf weak "$now_minus_1d" "$(stamp "now + 365 days")" sha1
 LAB_KEY_USAGE="digitalSignature" leaf ecdsa "$now_minus_1d" "$(stamp "now + 365 days")"
 
+# The MX hosts of the DNS lab's zone (Tests/Lab/dns.sh), for --mx checks.
+LAB_SAN="DNS:mx.lab.example,DNS:*.lab.example,DNS:*.many-mx.lab.example,DNS:*.many-addr.lab.example,IP:127.0.0.1,IP:::1" \
+    sign pool intermediate ext_leaf "$org/OU=pool/CN=$lab_name" "$now_minus_1d" "$(stamp "now + 365 days")"
+
 LAB_SAN="DNS:other.lab.example" sign mismatch intermediate ext_leaf \
     "$org/OU=mismatch/CN=other.lab.example" "$now_minus_1d" "$(stamp "now + 365 days")"
 
@@ -224,7 +228,7 @@ leaf unknownca "$now_minus_1d" "$(stamp "now + 365 days")"
 issuer=intermediate
 
 # --- full chains ---------------------------------------------------------------
-for name in valid expired notyet expcrit expwarn mismatch ecdsa weak; do
+for name in valid expired notyet expcrit expwarn mismatch ecdsa weak pool; do
     cat "$build/$name.pem" "$build/intermediate.pem" >"$build/$name.fullchain.pem"
 done
 cat "$build/unknownca.pem" "$build/unknown-intermediate.pem" >"$build/unknownca.fullchain.pem"
@@ -242,7 +246,7 @@ dh_pid=
 ossl pkeyparam -in "$build/dh1024.pem" -check
 
 # --- sanity checks -------------------------------------------------------------
-for name in valid expcrit expwarn mismatch ecdsa; do
+for name in valid expcrit expwarn mismatch ecdsa pool; do
     ossl verify -CAfile "$build/root.pem" -untrusted "$build/intermediate.pem" "$build/$name.pem"
 done
 ossl verify -CAfile "$build/unknown-root.pem" -untrusted "$build/unknown-intermediate.pem" "$build/unknownca.pem"

@@ -39,10 +39,13 @@ public struct EndpointReport: Sendable {
     public var score: Int
     public var deductions: [Deduction]
     public var now: Date
+    /// The domain and MX host in `--mx` mode; its findings are part of `findings`.
+    public var origin: DomainOrigin?
 
-    public init(observation: Observation, settings: RuleSettings) {
+    public init(observation: Observation, settings: RuleSettings, origin: DomainOrigin? = nil) {
         self.observation = observation
-        let findings = Rules.findings(for: observation, settings: settings)
+        self.origin = origin
+        let findings = (origin?.findings ?? []) + Rules.findings(for: observation, settings: settings)
         self.findings = findings.sorted { $0.severity > $1.severity }
         status = Status(worstOf: findings)
         deductions = Scoring.deductions(for: findings)

@@ -25,6 +25,15 @@ public enum FindingID: String, Sendable, CaseIterable {
     case tlsObsoleteProtocol = "tls.obsolete_protocol"
     case tlsWeakCipher = "tls.weak_cipher"
     case tlsWeakDH = "tls.weak_dh"
+    case dnsNullMX = "dns.null_mx"
+    case dnsImplicitMX = "dns.implicit_mx"
+    case dnsNXDomain = "dns.nxdomain"
+    case dnsMXNoAddress = "dns.mx_no_address"
+    case dnsMXCNAME = "dns.mx_cname"
+    case dnsMXIPLiteral = "dns.mx_ip_literal"
+    case dnsSkipped = "dns.skipped"
+    case dnsTimeout = "dns.timeout"
+    case dnsServfail = "dns.servfail"
 }
 
 /// The one table of findings: default severity, the concrete fix, and the score deduction per severity.
@@ -164,6 +173,51 @@ public enum FindingCatalogue {
                 severity: .warning, summary: "finite-field DH group below 2048 bits",
                 fix: "Postfix: smtpd_tls_dh1024_param_file = a 2048-bit (or ffdhe2048) file, or leave it unset on Postfix 3.7+; Exim: tls_dhparam = ffdhe2048",
                 deduction: [.warning: 15])
+        case .dnsNullMX:
+            return CatalogueEntry(
+                severity: .info, summary: "the domain publishes a null MX (RFC 7505): it accepts no mail",
+                fix: "Nothing to do if the domain should receive no mail; to receive mail, replace the zone's \"MX 0 .\" record with MX records naming your mail servers",
+                deduction: [.info: 0])
+        case .dnsImplicitMX:
+            return CatalogueEntry(
+                severity: .info, summary: "no MX: the domain's own A/AAAA serve as its MX (RFC 5321 §5.1)",
+                fix: "Publish an MX record in the zone (e.g. \"@ MX 10 mx.example.com.\"), or \"MX 0 .\" (RFC 7505) if the domain receives no mail",
+                deduction: [.info: 0])
+        case .dnsNXDomain:
+            return CatalogueEntry(
+                severity: .critical, summary: "the domain (or an MX host) does not exist",
+                fix: "Check the spelling; create the name in its zone, or correct the MX record that names it",
+                deduction: [.critical: 100])
+        case .dnsMXNoAddress:
+            return CatalogueEntry(
+                severity: .critical, summary: "an MX host has neither A nor AAAA",
+                fix: "Add A and/or AAAA records for the MX host in its zone, or remove the MX record that names it",
+                deduction: [.critical: 100])
+        case .dnsMXCNAME:
+            return CatalogueEntry(
+                severity: .warning, summary: "an MX target is a CNAME (RFC 5321 §5.1 forbids it)",
+                fix: "Point the MX record at the CNAME's target (the name that has the A/AAAA records), not at the alias",
+                deduction: [.warning: 10])
+        case .dnsMXIPLiteral:
+            return CatalogueEntry(
+                severity: .warning, summary: "an MX target is an IP address, not a host name",
+                fix: "Give the server a host name with A/AAAA records and name that in the MX record (e.g. \"MX 10 mx.example.com.\", not \"MX 10 192.0.2.1.\")",
+                deduction: [.warning: 10])
+        case .dnsSkipped:
+            return CatalogueEntry(
+                severity: .info, summary: "MX hosts or addresses beyond the limits were not checked",
+                fix: "Nothing required; fewer MX records (at most 20) and addresses per MX host (at most 10) let every one be checked",
+                deduction: [.info: 0])
+        case .dnsTimeout:
+            return CatalogueEntry(
+                severity: .unknown, summary: "the resolver did not answer",
+                fix: "Check that the resolver (--resolver or /etc/resolv.conf) is reachable and that the domain's name servers answer (e.g. dig +trace DOMAIN MX)",
+                deduction: [.unknown: 100])
+        case .dnsServfail:
+            return CatalogueEntry(
+                severity: .unknown, summary: "the resolver failed (SERVFAIL or another error)",
+                fix: "Fix the domain's delegation or DNSSEC (e.g. check it with dig +cd DOMAIN MX and a DNSSEC analyzer), or use a working resolver with --resolver",
+                deduction: [.unknown: 100])
         }
     }
 }

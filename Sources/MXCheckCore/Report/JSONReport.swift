@@ -29,12 +29,7 @@ public enum JSONReport {
                 ])
             } ?? .null,
             "certificate": certificate(report),
-            "findings": .array(report.findings.map { finding in
-                .object([
-                    "id": .string(finding.id.rawValue), "severity": .string(finding.severity.rawValue),
-                    "message": .string(finding.message), "fix": .string(finding.fix),
-                ])
-            }),
+            "findings": findings(report.findings),
             "timings": .object(["totalMs": .double(observation.durationMilliseconds)]),
             "connections": .int(observation.totalConnections),
         ]
@@ -50,7 +45,33 @@ public enum JSONReport {
             }
         }
         if observation.incomplete { object["incomplete"] = .bool(true) }
+        if let origin = report.origin {
+            object["domain"] = .string(origin.domain)
+            object["mx"] = .object(["host": .string(origin.mx.host), "preference": .int(Int(origin.mx.preference))])
+        }
         return .object(object)
+    }
+
+    /// A domain with no endpoint: `target` null, its status and its dns.* findings.
+    public static func value(for report: DomainReport) -> JSONValue {
+        .object([
+            "schemaVersion": .int(schemaVersion),
+            "domain": .string(report.domain),
+            "target": .null,
+            "status": .string(report.status.rawValue),
+            "score": .int(report.score),
+            "findings": findings(report.findings),
+            "connections": .int(0),
+        ])
+    }
+
+    static func findings(_ list: [Finding]) -> JSONValue {
+        .array(list.map { finding in
+            .object([
+                "id": .string(finding.id.rawValue), "severity": .string(finding.severity.rawValue),
+                "message": .string(finding.message), "fix": .string(finding.fix),
+            ])
+        })
     }
 
     /// The CVE-2011-0411 probe: null when not run.

@@ -31,6 +31,35 @@ public struct TextReport: Sendable {
         }
     }
 
+    /// A domain's block in `--mx` mode: a header with its MX hosts in order, then each endpoint.
+    public func renderDomain(_ domain: String, reports: [EndpointReport]) -> String {
+        let sorted = reports.enumerated().sorted { left, right in
+            let a = left.element.origin?.mx, b = right.element.origin?.mx
+            if a?.preference != b?.preference { return (a?.preference ?? 0) < (b?.preference ?? 0) }
+            if a?.host != b?.host { return (a?.host ?? "") < (b?.host ?? "") }
+            return left.offset < right.offset
+        }.map(\.element)
+        var hosts: [String] = []
+        for report in sorted {
+            guard let mx = report.origin?.mx else { continue }
+            let entry = "\(mx.preference) \(mx.host)"
+            if !hosts.contains(entry) { hosts.append(entry) }
+        }
+        let worst = reports.map(\.status).max() ?? .ok
+        let header = "\(paint(domain, "1;4"))  \(label(worst))  MX \(hosts.joined(separator: ", "))"
+        return header + "\n" + sorted.map(render).joined(separator: "\n\n")
+    }
+
+    /// A domain with nothing to connect to.
+    public func render(_ report: DomainReport) -> String {
+        var lines = ["\(paint(report.domain, "1;4"))  \(label(report.status))  no endpoint"]
+        for finding in report.findings {
+            lines.append("    \(label(finding.severity)) \(finding.id.rawValue): \(finding.message)")
+            lines.append("             fix: \(finding.fix)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// Protocols on one line, then each version's suites one a line, weak ones marked, then the groups.
     func probeLines(_ probe: ProbeResult) -> [String] {
         func pad(_ key: String) -> String { "  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) }

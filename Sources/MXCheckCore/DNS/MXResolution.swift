@@ -1,0 +1,290 @@
+import Foundation
+
+/// An MX host as the domain publishes it (for the implicit MX: the domain itself, preference 0).
+public struct MXHost: Sendable, Hashable, CustomStringConvertible {
+    /// Lower case, without the trailing dot.
+    public var host: String
+    public var preference: UInt16
+
+    public init(host: String, preference: UInt16) {
+        self.host = host
+        self.preference = preference
+    }
+
+    public var description: String { "\(host) (preference \(preference))" }
+}
+
+/// One address of one MX host of a domain, ready to check.
+public struct DomainEndpoint: Sendable, Equatable {
+    /// host, serverName and referenceIdentity are the MX host name, as a sending MTA checks it.
+    public var endpoint: Endpoint
+    public var domain: String
+    public var mx: MXHost
+    /// What goes on this endpoint's report: the domain-level dns.* findings, then this MX host's own.
+    public var findings: [Finding]
+    /// The MX answer and this address's answer were both DNSSEC-validated.
+    public var secure: Bool
+
+    public init(endpoint: Endpoint, domain: String, mx: MXHost, findings: [Finding], secure: Bool) {
+        self.endpoint = endpoint
+        self.domain = domain
+        self.mx = mx
+        self.findings = findings
+        self.secure = secure
+    }
+}
+
+/// Everything `--mx DOMAIN` learned from DNS.
+public struct DomainResult: Sendable, Equatable {
+    /// Lower case, without the trailing dot.
+    public var domain: String
+    /// The MX records as published, sorted by preference then name (empty for no MX, one "." for null MX).
+    public var mx: [MXRecord]
+    /// No MX record: the domain's own addresses serve (RFC 5321 §5.1).
+    public var implicitMX: Bool
+    /// In MX order (preference, name), then IPv4 before IPv6, each family in address order.
+    public var endpoints: [DomainEndpoint]
+    /// Every dns.* finding about the domain, in the order found. With no endpoint, these go on the one
+    /// `target: null` object; with endpoints, each endpoint carries its share in `DomainEndpoint.findings`.
+    public var findings: [Finding]
+
+    public init(domain: String, mx: [MXRecord], implicitMX: Bool, endpoints: [DomainEndpoint], findings: [Finding]) {
+        self.domain = domain
+        self.mx = mx
+        self.implicitMX = implicitMX
+        self.endpoints = endpoints
+        self.findings = findings
+    }
+}
+
+public struct MXResolutionOptions: Sendable {
+    /// The SMTP port of every endpoint (`--port`).
+    public var port: UInt16
+    /// `--tls`; auto becomes implicit on 465, STARTTLS elsewhere.
+    public var tls: TLSMode
+    /// `-4` / `-6`.
+    public var family: AddressFamilyFilter
+    /// Bound on each round of DNS questions (the MX question, then all address questions at once). Keep it under
+    /// about 15 s: past that libunbound gives up on a silent server by itself (17 s seen) and says SERVFAIL.
+    public var queryTimeout: Double
+    public var maxHosts: Int
+    public var maxAddressesPerHost: Int
+
+    public init(
+        port: UInt16 = 25, tls: TLSMode = .auto, family: AddressFamilyFilter = .any, queryTimeout: Double = 10,
+        maxHosts: Int = 20, maxAddressesPerHost: Int = 10
+    ) {
+        self.port = port
+        self.tls = tls
+        self.family = family
+        self.queryTimeout = queryTimeout
+        self.maxHosts = maxHosts
+        self.maxAddressesPerHost = maxAddressesPerHost
+    }
+}
+
+/// Domain mode (`--mx`): from a domain to the endpoints a sending MTA would try, with what DNS got wrong.
+public enum MXResolution {
+    /// Resolves a domain's MX hosts and their addresses. Throws only for text that is no domain name (a usage
+    /// error); everything DNS says, including failures, comes back as findings.
+    public static func resolve(_ domain: String, using resolver: some DNSLookup, options: MXResolutionOptions = MXResolutionOptions()) throws(DNSError) -> DomainResult {
+        let domain = try normalizedDomain(domain)
+        var run = Run(domain: domain, options: options)
+        run.resolve(using: resolver)
+        return run.result()
+    }
+
+    /// Lower case, no trailing dot, checked against RFC 1035's length limits; IP addresses are refused.
+    public static func normalizedDomain(_ text: String) throws(DNSError) -> String {
+        let name = DNSName.normalized(text.trimmingCharacters(in: .whitespaces))
+        guard !name.isEmpty, name != "." else { throw .invalidName(text, reason: "empty") }
+        guard name.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
+            throw .invalidName(text, reason: "only ASCII letters, digits, hyphens and dots (give an IDN as its xn-- form)")
+        }
+        guard !isIPLiteral(name) else { throw .invalidName(text, reason: "an IP address, not a domain") }
+        guard name.utf8.count <= 253 else { throw .invalidName(text, reason: "longer than 253 characters") }
+        for label in name.split(separator: ".", omittingEmptySubsequences: false) {
+            guard !label.isEmpty else { throw .invalidName(text, reason: "empty label") }
+            guard label.utf8.count <= 63 else { throw .invalidName(text, reason: "a label longer than 63 characters") }
+        }
+        return name
+    }
+
+    static func isIPLiteral(_ name: String) -> Bool {
+        var text = DNSName.display(name)
+        if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
+        return IPAddressText.isIPv4(text) || IPAddressText.isIPv6(text)
+    }
+
+    /// A list for a message: at most `limit` items, then how many more.
+    static func list(_ items: [String], limit: Int = 10) -> String {
+        let shown = items.prefix(limit).joined(separator: ", ")
+        return items.count > limit ? "\(shown) and \(items.count - limit) more" : shown
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() && value < 1e6 ? "\(Int(value)) s" : "\(value) s"
+    }
+
+    /// The state of one resolution; findings keep the MX host they are about (nil: the whole domain).
+    private struct Run {
+        let domain: String
+        let options: MXResolutionOptions
+        var records: [MXRecord] = []
+        var implicitMX = false
+        var mxSecure = false
+        var endpoints: [DomainEndpoint] = []
+        var findings: [(host: String?, finding: Finding)] = []
+        var filteredOut: [String] = []
+
+        init(domain: String, options: MXResolutionOptions) {
+            self.domain = domain
+            self.options = options
+        }
+
+        mutating func add(_ id: FindingID, _ message: String, about host: String? = nil) {
+            findings.append((host, Finding(id, message: message)))
+        }
+
+        /// dns.timeout or dns.servfail for a question that got no usable answer; true when it did.
+        mutating func usable(_ result: Result<DNSAnswer, DNSError>, about host: String? = nil) -> DNSAnswer? {
+            switch result {
+            case .failure(.timeout(let question)):
+                add(.dnsTimeout, "no answer for \(question) within \(MXResolution.seconds(options.queryTimeout))", about: host)
+                return nil
+            case .failure(let error):
+                add(.dnsServfail, "lookup failed: \(error)", about: host)
+                return nil
+            case .success(let answer):
+                if answer.bogus {
+                    add(.dnsServfail, "DNSSEC validation failed for \(answer.question): \(answer.whyBogus ?? "bogus")", about: host)
+                    return nil
+                }
+                switch answer.rcode {
+                case .noError, .nxDomain:
+                    return answer
+                default:
+                    add(.dnsServfail, "the resolver answered \(answer.rcode) for \(answer.question)", about: host)
+                    return nil
+                }
+            }
+        }
+
+        mutating func resolve(using resolver: some DNSLookup) {
+            let question = DNSQuestion(domain, .mx)
+            let result = resolver.answer(to: question, deadline: Deadline(secondsFromNow: options.queryTimeout))
+            guard let answer = usable(result) else { return }
+            mxSecure = answer.secure
+            if answer.rcode == .nxDomain {
+                add(.dnsNXDomain, "\(domain) does not exist (NXDOMAIN)")
+                return
+            }
+            let published: [MXRecord]
+            do {
+                published = try answer.mxRecords()
+            } catch {
+                add(.dnsServfail, "malformed MX answer for \(domain): \(error)")
+                return
+            }
+            records = published.map { MXRecord(preference: $0.preference, exchange: DNSName.normalized($0.exchange)) }
+                .sorted { ($0.preference, $0.exchange) < ($1.preference, $1.exchange) }
+            if records.isEmpty {
+                implicitMX = true
+                add(.dnsImplicitMX, "\(domain) has no MX record: its own A/AAAA serve as its MX (RFC 5321 §5.1)")
+                resolveAddresses(of: [MXHost(host: domain, preference: 0)], using: resolver)
+                return
+            }
+            if records.count == 1, let only = records.first, only.isNull {
+                add(.dnsNullMX, "\(domain) publishes a null MX (MX \(only.preference) .): it accepts no mail; nothing to connect to")
+                return
+            }
+            var hosts: [MXHost] = []
+            for record in records {
+                if record.isNull {
+                    add(.dnsSkipped, "MX \(record.preference) . (null MX) is published beside other MX records, which RFC 7505 forbids: ignored")
+                } else if MXResolution.isIPLiteral(record.exchange) {
+                    add(.dnsMXIPLiteral, "MX \(record.preference) \(record.exchange) names an IP address, not a host: not checked, as sending MTAs do not deliver there")
+                } else if !hosts.contains(where: { $0.host == record.exchange }) {
+                    // Records are sorted, so a host listed twice keeps its lowest preference.
+                    hosts.append(MXHost(host: record.exchange, preference: record.preference))
+                }
+            }
+            if hosts.count > options.maxHosts {
+                let skipped = hosts[options.maxHosts...].map { "\($0.host) (preference \($0.preference))" }
+                add(.dnsSkipped, "\(domain) has \(hosts.count) MX hosts: checked the first \(options.maxHosts) by preference; skipped \(MXResolution.list(skipped))")
+                hosts = Array(hosts.prefix(options.maxHosts))
+            }
+            resolveAddresses(of: hosts, using: resolver)
+        }
+
+        /// A and AAAA of every host at once, under one deadline.
+        mutating func resolveAddresses(of hosts: [MXHost], using resolver: some DNSLookup) {
+            guard !hosts.isEmpty else { return }
+            let questions = hosts.flatMap { [DNSQuestion($0.host, .a), DNSQuestion($0.host, .aaaa)] }
+            let results = resolver.answers(to: questions, deadline: Deadline(secondsFromNow: options.queryTimeout))
+            for (index, host) in hosts.enumerated() {
+                let v4 = index * 2 < results.count ? results[index * 2] : .failure(.timeout(questions[index * 2]))
+                let v6 = index * 2 + 1 < results.count ? results[index * 2 + 1] : .failure(.timeout(questions[index * 2 + 1]))
+                addEndpoints(of: host, v4: v4, v6: v6)
+            }
+            if endpoints.isEmpty && !filteredOut.isEmpty {
+                let family = options.family == .ipv4Only ? "IPv4 (-4)" : "IPv6 (-6)"
+                add(.dnsSkipped, "no address of \(domain)'s MX hosts is \(family): skipped \(MXResolution.list(filteredOut))")
+            }
+        }
+
+        mutating func addEndpoints(of host: MXHost, v4: Result<DNSAnswer, DNSError>, v6: Result<DNSAnswer, DNSError>) {
+            let answers = [usable(v4, about: host.host), usable(v6, about: host.host)].compactMap { $0 }
+            let what = implicitMX ? "\(domain) (implicit MX)" : "MX host \(host)"
+            if answers.contains(where: { $0.rcode == .nxDomain }) {
+                add(.dnsNXDomain, "\(what) does not exist (NXDOMAIN)")
+                return
+            }
+            if !implicitMX, let alias = answers.first(where: { $0.followedCNAME }), let target = alias.cnameTarget {
+                add(.dnsMXCNAME, "MX host \(host) is a CNAME to \(target) (RFC 5321 §5.1 forbids it); checked under the name \(host.host)", about: host.host)
+            }
+            var addresses: [(address: String, secure: Bool)] = []
+            for answer in answers {
+                do {
+                    let found = try answer.addresses().sorted { (IPAddressText.bytes(of: $0) ?? []).lexicographicallyPrecedes(IPAddressText.bytes(of: $1) ?? []) }
+                    for address in found where !addresses.contains(where: { $0.address == address }) {
+                        addresses.append((address, answer.secure))
+                    }
+                } catch {
+                    add(.dnsServfail, "malformed \(answer.question.type) answer for \(host.host): \(error)", about: host.host)
+                }
+            }
+            // Both questions answered, neither with an address: the host has none (a failed one was reported above).
+            if addresses.isEmpty && answers.count == 2 {
+                add(.dnsMXNoAddress, implicitMX ? "\(domain) has no MX record and neither A nor AAAA: it cannot receive mail" : "\(what) has neither A nor AAAA")
+                return
+            }
+            let admitted = addresses.filter { options.family.admits($0.address) }
+            filteredOut += addresses.filter { !options.family.admits($0.address) }.map { "\($0.address) (\(host.host))" }
+            if admitted.count > options.maxAddressesPerHost {
+                let skipped = admitted[options.maxAddressesPerHost...].map(\.address)
+                add(.dnsSkipped, "\(host.host) has \(admitted.count) addresses: checked the first \(options.maxAddressesPerHost); skipped \(MXResolution.list(skipped))", about: host.host)
+            }
+            let mode = options.tls.resolved(forPort: options.port)
+            for entry in admitted.prefix(options.maxAddressesPerHost) {
+                let endpoint = Endpoint(host: host.host, address: entry.address, port: options.port, tls: mode, serverName: host.host, referenceIdentity: host.host)
+                endpoints.append(DomainEndpoint(endpoint: endpoint, domain: domain, mx: host, findings: [], secure: mxSecure && entry.secure))
+            }
+        }
+
+        /// Each endpoint gets the domain-level findings and those of its own MX host; a finding about a host
+        /// with no endpoint of its own counts as domain-level, so it is reported somewhere.
+        func result() -> DomainResult {
+            let checked = Set(endpoints.map(\.mx.host))
+            let placed = endpoints.map { entry in
+                var entry = entry
+                entry.findings = findings.filter { finding in
+                    guard let host = finding.host, checked.contains(host) else { return true }
+                    return host == entry.mx.host
+                }.map(\.finding)
+                return entry
+            }
+            return DomainResult(domain: domain, mx: records, implicitMX: implicitMX, endpoints: placed, findings: findings.map(\.finding))
+        }
+    }
+}
