@@ -88,7 +88,7 @@ final class CommandLineTests: EndToEndTestCase {
     private func mxcheckWithHosts(_ arguments: [String]) throws -> CommandResult {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("unshare(1) is needed") }
         let hosts = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-hosts-\(getpid())")
-        try "127.0.0.1 localhost\n127.0.0.1 dual.lab.example\n::1 dual.lab.example\n".write(to: hosts, atomically: true, encoding: .utf8)
+        try "127.0.0.1 localhost\n127.0.0.1 dual.lab.example\n::1 dual.lab.example\n127.0.0.1 elsewhere.example.net\n".write(to: hosts, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: hosts) }
         let quoted = ([Self.binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
         return Command.run(["/usr/bin/unshare", "-m", "/bin/sh", "-c", "mount --bind \(hosts.path) /etc/hosts && exec \(quoted)"], environment: plainEnvironment())
@@ -113,12 +113,15 @@ final class CommandLineTests: EndToEndTestCase {
     }
 
     func testHostNameIsTheReferenceIdentity() throws {
-        // Without --servername the certificate is checked against the name as typed (the lab cert has no dual.lab.example).
+        // Without --servername the certificate is checked against the name as typed; the lab's certificate
+        // covers *.lab.example, not elsewhere.example.net.
         let dual = try lab.case("dual")
-        let result = try mxcheckWithHosts(["smtp", "--json", "-4", "--ca-file", lab.rootCA, "dual.lab.example:\(dual.port)"])
+        let result = try mxcheckWithHosts(["smtp", "--json", "-4", "--ca-file", lab.rootCA, "elsewhere.example.net:\(dual.port)"])
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stdout.contains("cert.hostname_mismatch"))
-        XCTAssertTrue(result.stdout.contains("'dual.lab.example' matches none"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("'elsewhere.example.net' matches none"), result.stdout)
+        let matching = try mxcheckWithHosts(["smtp", "--json", "-4", "--ca-file", lab.rootCA, "dual.lab.example:\(dual.port)"])
+        XCTAssertEqual(matching.status, 0, "dual.lab.example matches *.lab.example: \(matching.stdout)")
     }
 
     func testNoAddressInTheFamilyIsUnknown() {
