@@ -119,7 +119,10 @@ final class DomainModeTests: EndToEndTestCase {
         let before = lab.postfixConnections(service: "mx_pool")
         let (_, objects) = try domains(["two-mx", "cname"], ["--no-injection-test"])
         XCTAssertEqual(objects.count, 4)
-        Thread.sleep(forTimeInterval: 0.5)
+        // Postfix's log arrives a little later: wait (bounded) for the third connection, then make sure no fourth comes.
+        let deadline = Date().addingTimeInterval(10)
+        while lab.postfixConnections(service: "mx_pool") - before < 3 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        Thread.sleep(forTimeInterval: 1)
         XCTAssertEqual(lab.postfixConnections(service: "mx_pool") - before, 3)
     }
 

@@ -545,11 +545,12 @@ fi
 
 # --- testssl.sh (Debian's package names it testssl) ----------------------------
 
-# run_testssl KEY RUNS ARGS...: testssl.sh with ARGS, RUNS times, into
-# $c2/KEY.runs, or the reason in $c2/KEY.skip.
+# run_testssl KEY RUNS ciphers|any ARGS...: testssl.sh with ARGS, RUNS times,
+# into $c2/KEY.runs, or the reason in $c2/KEY.skip; with `ciphers`, a run
+# must list accepted suites (testssl.sh's default run lists none of its own).
 run_testssl() {
-    local key=$1 n=$2 i t file why
-    shift 2
+    local key=$1 n=$2 need=$3 i t file why
+    shift 3
     : >"$c2/$key.runs"
     for ((i = 1; i <= n; i++)); do
         t=$(remaining 900)
@@ -567,7 +568,7 @@ run_testssl() {
         # timeout or a missing JSON is a failure.
         if ((rc == 124 || rc == 137)); then
             why="timed out after $t s"
-        elif ! why=$(python3 "$helper" check-testssl "$file"); then
+        elif ! why=$(python3 "$helper" check-testssl "$file" "$need"); then
             why="exit $rc: $why"
         else
             echo "$elapsed_us $server_count $file" >>"$c2/$key.runs"
@@ -594,11 +595,16 @@ else
         grep -m 1 -oE 'testssl(\.sh)? +[0-9][0-9A-Za-z.+~-]*' | grep -oE '[0-9][0-9A-Za-z.+~-]*$' || true)
     echo "${testssl_version:-}" >"$c2/testssl.version"
     echo "${testssl_args[*]:-default run}" >"$c2/testssl.args"
-    run_testssl testssl "$testssl_runs" "${testssl_args[@]}"
+    if [[ " ${testssl_args[*]} " =~ \ (-e|-E|--each-cipher|--cipher-per-proto)\  ]]; then
+        need=ciphers
+    else
+        need=any
+    fi
+    run_testssl testssl "$testssl_runs" "$need" "${testssl_args[@]}"
     if [[ -n ${BENCH_TESTSSL_FULL:-} ]]; then
         cp "$c2/testssl.version" "$c2/testssl-full.version"
         echo "default run" >"$c2/testssl-full.args"
-        run_testssl testssl-full 1
+        run_testssl testssl-full 1 any
     fi
 fi
 

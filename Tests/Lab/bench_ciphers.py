@@ -4,7 +4,8 @@ and testssl.sh on the lab's Postfix `valid` case (Postfix's default TLS settings
 
   bench_ciphers.py check-mx FILE ciphers|protocols   the run's JSON is usable
   bench_ciphers.py check-sslyze FILE                 sslyze's --json_out is usable
-  bench_ciphers.py check-testssl FILE                testssl.sh's --jsonfile is usable
+  bench_ciphers.py check-testssl FILE ciphers|any    testssl.sh's --jsonfile is usable
+                                                     (ciphers: it lists accepted suites)
   bench_ciphers.py report DIR TARGET BASIC_JSON BASIC_SERVER
 
 A check prints the reason on stdout and exits 1 when the output is unusable.
@@ -162,15 +163,15 @@ def sslyze_facts(doc):
 # --- testssl.sh ----------------------------------------------------------------------
 
 
-def check_testssl(path):
+def check_testssl(path, mode):
     doc = load_json(path)
     if not isinstance(doc, list):
         fail("testssl.sh's JSON is not a list of findings")
-    if not any(re.match(r"^cipher-[a-z0-9_]+_x[0-9a-f]+$", x.get("id", "")) for x in doc):
-        fatal = [x.get("finding", "") for x in doc if x.get("severity") in ("FATAL", "CRITICAL") or "error" in x.get("id", "")]
-        fail("testssl.sh listed no accepted cipher suite%s" % (": " + "; ".join(fatal)[:500] if fatal else ""))
+    fatal = "; ".join(x.get("finding", "") for x in doc if x.get("severity") == "FATAL")[:500]
     if not any(x.get("id") == "scanTime" for x in doc):
-        fail("testssl.sh did not finish its scan (no scanTime)")
+        fail("testssl.sh did not finish its scan (no scanTime)%s" % (": " + fatal if fatal else ""))
+    if mode == "ciphers" and not any(re.match(r"^cipher-[a-z0-9_]+_x[0-9a-f]+$", x.get("id", "")) for x in doc):
+        fail("testssl.sh listed no accepted cipher suite%s" % (": " + fatal if fatal else ""))
 
 
 def testssl_facts(doc):
@@ -372,7 +373,10 @@ def report(out_dir, target, basic_json, basic_server):
         if key in others:
             t_suites, t_groups, t_protocols = others[key][3]
             label = "testssl.sh" if key == "testssl" else "testssl.sh default run"
-            compare_suites(label, suites, t_suites, lines)
+            if t_suites:
+                compare_suites(label, suites, t_suites, lines)
+            else:
+                lines.append("  %s listed no suites per protocol (no -e/-E): not compared" % label)
             if t_protocols:
                 compare_sets("protocols", label, [v for v, on in protocols.items() if on],
                              [v for v, on in t_protocols.items() if on], lines)
@@ -394,8 +398,8 @@ def main(argv):
         check_mx(argv[1], argv[2])
     elif len(argv) == 2 and argv[0] == "check-sslyze":
         check_sslyze(argv[1])
-    elif len(argv) == 2 and argv[0] == "check-testssl":
-        check_testssl(argv[1])
+    elif len(argv) == 3 and argv[0] == "check-testssl" and argv[2] in ("ciphers", "any"):
+        check_testssl(argv[1], argv[2])
     elif len(argv) == 5 and argv[0] == "report":
         return report(*argv[1:])
     else:
