@@ -7,7 +7,7 @@ ARGS ?= --help
 # Debian packages the build, the test lab and the benchmark need.
 BUILD_PACKAGES := libssl-dev libunbound-dev pkg-config
 LAB_PACKAGES := postfix nsd openssl python3 util-linux iproute2
-BENCH_PACKAGES := hyperfine
+BENCH_PACKAGES := hyperfine time testssl.sh
 
 .PHONY: all build release run demo test bench install uninstall clean deps build-deps lab-deps bench-deps fuzz sanitize
 
@@ -91,6 +91,7 @@ sanitize: lab-deps
 
 bench: release bench-deps
 	@bash Tests/Lab/bench.sh .build/release/mxcheck
+	@bash Tests/Lab/bench_batch.sh .build/release/mxcheck
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

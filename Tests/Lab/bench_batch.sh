@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# bench_batch.sh MXCHECK: the batch benchmark (issue 4). 1,000 endpoints of the lab's private Postfix
+# (250 loopback addresses x 4 ports) checked at --concurrency 64: endpoints per second and peak memory,
+# next to sslyze --targets_in on the same list when the benchmark's virtualenv has it.
+#
+# It runs in a network namespace of its own (unshare -n), whose loopback gets the 250 addresses, so
+# Postfix can serve them all from four smtpd pools; nothing leaves that namespace.
+set -euo pipefail
+mxcheck=$(realpath "${1:?usage: bench_batch.sh PATH/TO/mxcheck}")
+lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root_dir=$(cd "$lab_dir/../.." && pwd)
+endpoints=${BENCH_ENDPOINTS:-1000}
+concurrency=${BENCH_CONCURRENCY:-64}
+
+log() { echo "bench_batch.sh: $*" >&2; }
+
+if [[ ${MXCHECK_BENCH_NETNS:-} != 1 ]]; then
+    command -v unshare >/dev/null || { log "unshare (util-linux) is needed"; exit 1; }
+    exec unshare -n env MXCHECK_BENCH_NETNS=1 bash "${BASH_SOURCE[0]}" "$mxcheck"
+fi
+
+ip link set lo up
+hosts=$(((endpoints + 3) / 4))
+for ((h = 1; h <= hosts; h++)); do ip addr add "127.0.2.$h/32" dev lo; done
+
+state=$(mktemp -d /tmp/mxcheck-bench-batch.XXXXXX)
+chmod 755 "$state"
+cleanup() {
+    bash "$lab_dir/lab.sh" stop "$state/lab" >/dev/null 2>&1 || true
+    rm -rf "$state"
+}
+trap cleanup EXIT INT TERM HUP
+
+log "starting the lab with $endpoints bench endpoints in $state/lab"
+LAB_VERBOSE_LOG=0 LAB_BENCH_ENDPOINTS=$endpoints bash "$lab_dir/lab.sh" start "$state/lab" >/dev/null
+targets=$state/lab/bench-targets.txt
+root=$state/lab/pki/root.pem
+[[ $(wc -l <"$targets") -eq $endpoints ]] || { log "the lab wrote $(wc -l <"$targets") targets, not $endpoints"; exit 1; }
+
+# One warm-up check, so Postfix has its first processes and the page cache holds the binary.
+"$mxcheck" smtp --json --servername mx.lab.example --ca-file "$root" "$(head -1 "$targets")" >/dev/null
+
+log "mxcheck: $endpoints endpoints at --concurrency $concurrency"
+/usr/bin/time -f "%e %M" -o "$state/mxcheck.time" \
+    timeout 600 "$mxcheck" smtp --json --concurrency "$concurrency" --servername mx.lab.example --ca-file "$root" \
+    --input "$targets" >"$state/mxcheck.jsonl" || true
+read -r m_seconds m_rss_kb <"$state/mxcheck.time"
+m_lines=$(wc -l <"$state/mxcheck.jsonl")
+m_ok=$(grep -c '"status":"ok"' "$state/mxcheck.jsonl" || true)
+m_connections=$(python3 -c 'import json,sys; print(sum(json.loads(l)["connections"] for l in open(sys.argv[1])))' "$state/mxcheck.jsonl")
+m_rate=$(python3 -c "print(round($m_lines / $m_seconds, 1))")
+m_rss_mb=$(python3 -c "print(round($m_rss_kb / 1024, 1))")
+
+s_status="not available"
+venv=$root_dir/.build/bench-venv
+if [[ -x $venv/bin/sslyze ]]; then
+    log "sslyze --targets_in, certificate scan only (the closest to mxcheck's basic check)"
+    /usr/bin/time -f "%e %M" -o "$state/sslyze.time" timeout 900 "$venv/bin/sslyze" --starttls smtp --certinfo \
+        --targets_in "$targets" --json_out "$state/sslyze.json" >/dev/null 2>&1 || true
+    if [[ -s $state/sslyze.json ]]; then
+        read -r s_seconds s_rss_kb <"$state/sslyze.time"
+        s_done=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for r in d.get("server_scan_results", []) if r.get("scan_status") == "COMPLETED"))' "$state/sslyze.json")
+        s_rate=$(python3 -c "print(round($s_done / $s_seconds, 1))")
+        s_status="ok"
+    else
+        s_status="failed (see sslyze's output)"
+    fi
+else
+    s_status="not available (make bench installs it into $venv)"
+fi
+
+echo
+echo "mxcheck batch bench: $endpoints endpoints of the lab's Postfix ($hosts addresses x 4 ports), --concurrency $concurrency"
+printf '%-34s %10s %12s %12s %14s\n' tool seconds endpoints/s "peak RSS MB" connections
+printf '%-34s %10s %12s %12s %14s\n' "mxcheck smtp (basic check)" "$m_seconds" "$m_rate" "$m_rss_mb" "$m_connections"
+if [[ $s_status == ok ]]; then
+    printf '%-34s %10s %12s %12s %14s\n' "sslyze --certinfo --targets_in" "$s_seconds" "$s_rate" "$(python3 -c "print(round($s_rss_kb / 1024, 1))")" "-"
+    echo "ratio mxcheck / sslyze (endpoints/s): $(python3 -c "print(round($m_rate / $s_rate, 2))")  (target: at least 5)"
+else
+    echo "sslyze: $s_status"
+fi
+echo "mxcheck results: $m_lines objects, $m_ok ok"
+echo "targets: at least 200 endpoints/s: $(python3 -c "print('PASS' if $m_rate >= 200 else 'FAIL')"); at most 64 MB peak: $(python3 -c "print('PASS' if $m_rss_kb <= 65536 else 'FAIL')")"
+[[ $m_lines -eq $endpoints ]] || { log "mxcheck reported $m_lines of $endpoints endpoints"; exit 1; }
