@@ -41,7 +41,7 @@ build: build-deps
 	$(SWIFT) build
 
 release: build-deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 # make run ARGS="smtp mx.example.com"
 run: build
