@@ -119,7 +119,7 @@ public struct TextReport: Sendable {
             switch observation.injection {
             case .clean: text += "; command injection (CVE-2011-0411): not vulnerable"
             case .vulnerable: text += "; command injection (CVE-2011-0411): " + paint("VULNERABLE", "31")
-            case .inconclusive(let reason): text += "; command injection test inconclusive (\(reason))"
+            case .inconclusive(let reason): if offered { text += "; command injection test inconclusive (\(reason))" }
             case nil: break
             }
             row("starttls", text)
