@@ -43,7 +43,7 @@ final class DNSLab: @unchecked Sendable {
             throw LabError(description: "the DNS lab did not start (exit \(run.status)):\n\(run.stderr)\n\(run.stdout)")
         }
         let lab = try load("\(directory)/dns.json", owned: true)
-        DNSLabTeardown.register(lab)
+        BundleTeardown.register { lab.stop() }
         return lab
     }
 
@@ -87,27 +87,5 @@ final class DNSLab: @unchecked Sendable {
         }
         guard bound else { throw LabError(description: "cannot bind a UDP port on 127.0.0.1: \(errno)") }
         return UInt16(bigEndian: address.sin_port)
-    }
-}
-
-/// Stops the DNS lab when the test bundle finishes.
-final class DNSLabTeardown: NSObject, XCTestObservation, @unchecked Sendable {
-    private let lab: DNSLab
-
-    private init(lab: DNSLab) {
-        self.lab = lab
-    }
-
-    static func register(_ lab: DNSLab) {
-        let observer = DNSLabTeardown(lab: lab)
-        if Thread.isMainThread {
-            XCTestObservationCenter.shared.addTestObserver(observer)
-        } else {
-            DispatchQueue.main.sync { XCTestObservationCenter.shared.addTestObserver(observer) }
-        }
-    }
-
-    func testBundleDidFinish(_ testBundle: Bundle) {
-        lab.stop()
     }
 }

@@ -50,7 +50,7 @@ final class Lab: @unchecked Sendable {
             throw LabError(description: "the test lab did not start (exit \(run.status)):\n\(run.stderr)\n\(run.stdout)")
         }
         let lab = try load(casesFile: "\(directory)/cases.json", owned: true)
-        LabTeardown.register(lab)
+        BundleTeardown.register { lab.stop() }
         return lab
     }
 
@@ -114,16 +114,16 @@ final class Lab: @unchecked Sendable {
     }
 }
 
-/// Stops the lab when the test bundle finishes.
-final class LabTeardown: NSObject, XCTestObservation, @unchecked Sendable {
-    private let lab: Lab
+/// Runs a closure when the test bundle finishes: how the labs stop after the last test.
+final class BundleTeardown: NSObject, XCTestObservation, @unchecked Sendable {
+    private let action: () -> Void
 
-    private init(lab: Lab) {
-        self.lab = lab
+    private init(_ action: @escaping () -> Void) {
+        self.action = action
     }
 
-    static func register(_ lab: Lab) {
-        let observer = LabTeardown(lab: lab)
+    static func register(_ action: @escaping () -> Void) {
+        let observer = BundleTeardown(action)
         if Thread.isMainThread {
             XCTestObservationCenter.shared.addTestObserver(observer)
         } else {
@@ -132,7 +132,7 @@ final class LabTeardown: NSObject, XCTestObservation, @unchecked Sendable {
     }
 
     func testBundleDidFinish(_ testBundle: Bundle) {
-        lab.stop()
+        action()
     }
 }
 

@@ -14,6 +14,9 @@
 # Names live under example. because libunbound answers NXDOMAIN by itself for
 # special-use names such as test. and invalid.
 set -euo pipefail
+lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=Tests/Lab/common.sh
+source "$lab_dir/common.sh"
 # nsd and nsd-checkconf live in /usr/sbin, which a test runner's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
 
@@ -70,29 +73,6 @@ instance_pids() {
             echo "$pid"
         fi
     done
-}
-
-# alive PID: the process exists and is not a zombie.
-alive() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [[ ${stat%% *} != Z ]]
-}
-
-# wait_gone SECONDS PID...: true once none of the pids is alive.
-wait_gone() {
-    local tenths=$(($1 * 10)) pid any
-    shift
-    while ((tenths-- > 0)); do
-        any=0
-        for pid in "$@"; do
-            if alive "$pid"; then any=1; fi
-        done
-        ((any)) || return 0
-        sleep 0.1
-    done
-    return 1
 }
 
 do_stop() {

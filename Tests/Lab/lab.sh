@@ -16,6 +16,8 @@ set -euo pipefail
 PATH=$PATH:/usr/sbin:/sbin
 
 lab_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=Tests/Lab/common.sh
+source "$lab_dir/common.sh"
 lab_name=mx.lab.example
 odd_script=${LAB_ODDSMTP:-$lab_dir/oddsmtp.py}
 
@@ -82,32 +84,6 @@ leftover_pids() {
             echo "$pid"
         fi
     done
-}
-
-# alive PID: the process exists and is not a zombie (a child of this shell
-# that died stays a zombie until the shell exits).
-alive() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [[ ${stat%% *} != Z ]]
-}
-
-# wait_gone SECONDS PID...: true once none of the pids is alive.
-wait_gone() {
-    local tenths=$(($1 * 10)) pid any
-    shift
-    while ((tenths-- > 0)); do
-        any=0
-        for pid in "$@"; do
-            if alive "$pid"; then
-                any=1
-            fi
-        done
-        ((any)) || return 0
-        sleep 0.1
-    done
-    return 1
 }
 
 do_stop() {
