@@ -10,7 +10,7 @@ public struct SMTPReply: Sendable, Equatable {
         self.lines = lines
     }
 
-    /// The reply as it appeared on the wire, lines joined with a space ("250-a 250 b" reads badly; the last line wins for messages).
+    /// The code and the first line of text, as messages quote a reply.
     public var firstLine: String { "\(code) \(lines.first ?? "")" }
 
     public var isPositiveCompletion: Bool { (200..<300).contains(code) }
