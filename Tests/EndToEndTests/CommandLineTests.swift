@@ -165,4 +165,21 @@ final class CommandLineTests: EndToEndTestCase {
         XCTAssertEqual(piped.stderr, "", "no progress or summary when stderr is not a terminal")
         XCTAssertEqual(piped.stdout.split(separator: "\n").count, 3, "nothing but results on stdout")
     }
+
+    /// The most connections the scripted server saw open at once while mxcheck checked two endpoints of its
+    /// address (127.0.0.1 named two ways, so they are two checks).
+    private func peakConcurrency(_ extra: [String]) throws -> Int {
+        let target = try lab.case("count_concurrent")
+        let before = lab.oddServerCommands().count
+        let result = try mxcheckWithHosts(["smtp", "--json", "-4", "--timeout", "10"] + extra + ["127.0.0.1:\(target.port)", "elsewhere.example.net:\(target.port)"])
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 2, result.stderr)
+        let marks = lab.oddServerCommands().dropFirst(before).filter { $0.0 == "count_concurrent" && $0.1.hasPrefix("!concurrent ") }
+        XCTAssertFalse(marks.isEmpty)
+        return marks.compactMap { Int($0.1.dropFirst("!concurrent ".count)) }.max() ?? 0
+    }
+
+    func testPerHostLimitHoldsAcrossEndpointsOfOneAddress() throws {
+        XCTAssertEqual(try peakConcurrency(["--per-host", "1"]), 1)
+        XCTAssertLessThanOrEqual(try peakConcurrency([]), 2, "default --per-host 2, though each endpoint makes two connections")
+    }
 }

@@ -66,6 +66,7 @@ MODES = [
     "rate_limit_after_2",
     "rate_limit_after_3",
     "rate_limit_reset",
+    "count_concurrent",
 ]
 
 
@@ -598,6 +599,17 @@ def mode_rate_limit_after_3(c):
     mode_starttls_ok(c)
 
 
+def mode_count_concurrent(c):
+    """A correct server that greets after 0.3 s and logs `!concurrent N`, N connections open at once."""
+    n = c.server.enter("count_concurrent")
+    try:
+        c.mark("concurrent %d" % n)
+        time.sleep(0.3)
+        mode_starttls_ok(c)
+    finally:
+        c.server.leave("count_concurrent")
+
+
 def mode_rate_limit_reset(c):
     c.server.reset_count("rate_limit_after_3")
     c.reply("221 2.0.0 rate_limit_after_3 count reset")
@@ -616,10 +628,20 @@ class Server:
         self.stop = threading.Event()
         self.cmdlog = CommandLog(args.log)
         self._counts = {}
+        self._open = {}
         self._count_lock = threading.Lock()
         self.tmpdir = None
         self.tls_ctx = self._make_tls_context(args.pki)
         self.listeners = {}
+
+    def enter(self, key):
+        with self._count_lock:
+            self._open[key] = self._open.get(key, 0) + 1
+            return self._open[key]
+
+    def leave(self, key):
+        with self._count_lock:
+            self._open[key] = self._open.get(key, 1) - 1
 
     def reset_count(self, key):
         with self._count_lock:

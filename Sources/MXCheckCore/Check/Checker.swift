@@ -30,10 +30,13 @@ public struct Checker: Sendable {
         self.settings = settings
     }
 
-    /// Observes an endpoint; `transcript` receives each C:/S: line as it happens.
-    public func observe(_ endpoint: Endpoint, now: Date, transcript: (@Sendable (String) -> Void)? = nil) -> Observation {
+    /// Observes an endpoint; `transcript` receives each C:/S: line as it happens. Each connection first takes
+    /// a slot of `gate` (shared by everything that talks to the address) and gives it back when it closes.
+    public func observe(_ endpoint: Endpoint, now: Date, transcript: (@Sendable (String) -> Void)? = nil, gate: ConnectionGate? = nil) -> Observation {
         let started = DispatchTime.now().uptimeNanoseconds
         var observation = Observation(endpoint: endpoint)
+        // The time bound starts once a slot is ours: waiting for one's turn is no fault of the server.
+        gate?.acquire()
         let deadline = Deadline(secondsFromNow: settings.timeout)
         var lines: [String] = []
         let record: (String) -> Void = { line in
@@ -44,14 +47,15 @@ public struct Checker: Sendable {
         // (after it, when only one connection at a time to the address is allowed).
         let wantProbe = settings.injectionTest && endpoint.tls == .starttls
         var probe = wantProbe && settings.injectionProbeInParallel
-            ? InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript) : nil
+            ? InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript, gate: gate) : nil
         do {
             try run(endpoint, deadline: deadline, into: &observation, record: record)
         } catch {
             observation.failure = error
         }
+        gate?.release()
         if wantProbe && probe == nil {
-            probe = InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript)
+            probe = InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript, gate: gate)
         }
         if let probe {
             let outcome = probe.wait()

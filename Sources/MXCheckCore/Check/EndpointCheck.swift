@@ -7,7 +7,7 @@ extension Checker {
         _ endpoint: Endpoint, now: Date, probe: ProbeSettings?, gate: ConnectionGate?,
         transcript: (@Sendable (String) -> Void)? = nil
     ) -> Observation {
-        var observation = observe(endpoint, now: now, transcript: transcript)
+        var observation = observe(endpoint, now: now, transcript: transcript, gate: gate)
         if let probe, let tls = observation.tls {
             let started = DispatchTime.now().uptimeNanoseconds
             observation.probe = Prober(checker: self, endpoint: endpoint, settings: probe, gate: gate).run(knownAccepted: tls.version)

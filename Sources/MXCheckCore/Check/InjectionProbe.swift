@@ -23,9 +23,13 @@ final class InjectionProbe: @unchecked Sendable {
     private var outcome = Outcome(result: .inconclusive(reason: "the probe did not finish"), connected: false)
     private var thread: JoinableThread?
 
-    static func start(checker: Checker, endpoint: Endpoint, deadline: Deadline, transcript: (@Sendable (String) -> Void)?) -> InjectionProbe {
+    static func start(
+        checker: Checker, endpoint: Endpoint, deadline: Deadline, transcript: (@Sendable (String) -> Void)?, gate: ConnectionGate?
+    ) -> InjectionProbe {
         let probe = InjectionProbe()
         probe.thread = JoinableThread {
+            gate?.acquire()
+            defer { gate?.release() }
             var connected = false
             let result = probe.run(checker: checker, endpoint: endpoint, deadline: deadline, connected: &connected) { line in
                 transcript?("[injection probe] " + line)
