@@ -278,8 +278,6 @@ smtpd_helo_required = no
 smtpd_peername_lookup = no
 smtpd_error_sleep_time = 0
 smtpd_client_connection_count_limit = 0
-# Idle smtpd processes leave soon: the benchmark's many listeners would otherwise keep hundreds around.
-max_idle = 5s
 # Log every command a loopback client sends ("< client: VERB ..."): the tests read what mxcheck said.
 # LAB_VERBOSE_LOG=0 (benchmarks) turns it off.
 debug_peer_list = ${debug_peers}
