@@ -123,7 +123,7 @@ final class DomainModeTests: EndToEndTestCase {
         let deadline = Date().addingTimeInterval(10)
         while lab.postfixConnections(service: "mx_pool") - before < 3 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         Thread.sleep(forTimeInterval: 1)
-        XCTAssertEqual(lab.postfixConnections(service: "mx_pool") - before, 3)
+        XCTAssertEqual(lab.postfixConnections(service: "mx_pool") - before, 3, lab.postfixLogSummary())
     }
 
     func testBatchOfDomainsStreamsEveryResultAndExitsWithTheWorst() throws {

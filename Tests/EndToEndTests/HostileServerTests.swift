@@ -69,7 +69,7 @@ final class HostileServerTests: EndToEndTestCase {
         let forbidden: Set<String> = ["MAIL", "RCPT", "DATA", "VRFY", "EXPN", "BDAT"]
         let postfix = lab.postfixCommands()
         let odd = lab.oddServerCommands().filter { !$0.1.hasPrefix("!") }.map(\.1)
-        XCTAssertTrue(postfix.contains { $0.uppercased().hasPrefix("EHLO") }, "Postfix logged the dialogs (debug_peer_list)")
+        XCTAssertTrue(postfix.contains { $0.uppercased().hasPrefix("EHLO") }, "Postfix logged the dialogs (debug_peer_list); \(lab.postfixLogSummary())")
         XCTAssertTrue(postfix.contains("NOOP"), "the injection probe's NOOP inside TLS")
         XCTAssertFalse(odd.isEmpty)
         for line in postfix + odd {

@@ -81,9 +81,15 @@ final class Lab: @unchecked Sendable {
         return found
     }
 
+    /// A log file's text. Decoded leniently: a server logs whatever bytes a client sent (a ClientHello sent to a
+    /// plain port, say), and one byte that is not UTF-8 must not hide the whole log.
+    static func text(of path: String) -> String {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
     /// Every command line the scripted servers received, as (mode, line).
     func oddServerCommands() -> [(String, String)] {
-        guard let text = try? String(contentsOfFile: "\(stateDirectory)/odd-commands.log", encoding: .utf8) else { return [] }
+        let text = Self.text(of: "\(stateDirectory)/odd-commands.log")
         return text.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
             return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
@@ -92,7 +98,7 @@ final class Lab: @unchecked Sendable {
 
     /// Every command line Postfix logged from a client ("< client: VERB ..."), via debug_peer_list.
     func postfixCommands() -> [String] {
-        guard let text = try? String(contentsOfFile: "\(stateDirectory)/postfix/maillog", encoding: .utf8) else { return [] }
+        let text = Self.text(of: "\(stateDirectory)/postfix/maillog")
         return text.split(separator: "\n").compactMap { line in
             guard let marker = line.range(of: "]: < ") else { return nil }
             let rest = line[marker.upperBound...]
@@ -103,8 +109,15 @@ final class Lab: @unchecked Sendable {
 
     /// How many connections the smtpd services logged under `mxcheck-lab/NAME` so far.
     func postfixConnections(service: String) -> Int {
-        guard let text = try? String(contentsOfFile: "\(stateDirectory)/postfix/maillog", encoding: .utf8) else { return 0 }
+        let text = Self.text(of: "\(stateDirectory)/postfix/maillog")
         return text.split(separator: "\n").filter { $0.contains("mxcheck-lab/\(service)/smtpd[") && $0.contains("]: connect from ") }.count
+    }
+
+    /// For failure messages: how large the Postfix log is and how it ends.
+    func postfixLogSummary() -> String {
+        let text = Self.text(of: "\(stateDirectory)/postfix/maillog")
+        let lines = text.split(separator: "\n")
+        return "maillog: \(lines.count) lines; last: \(lines.suffix(3).joined(separator: " | "))"
     }
 
     func stop() {
