@@ -331,6 +331,8 @@ def command_loop(c, starttls=None, offer_starttls=False, lower=False, ehlo=None)
             return
         verb = verb_of(line)
         if verb == b"QUIT":
+            if getattr(c, "on_quit", None):
+                c.on_quit()
             c.reply("221 2.0.0 Bye")
             c.close_gracefully()
         elif verb == b"EHLO":
@@ -600,14 +602,24 @@ def mode_rate_limit_after_3(c):
 
 
 def mode_count_concurrent(c):
-    """A correct server that greets after 0.3 s and logs `!concurrent N`, N connections open at once."""
+    """A correct server that greets after 0.3 s and logs `!concurrent N`, N connections open at once.
+    A connection stops counting when QUIT arrives, before the 221: the client frees its slot only after
+    it, so a client that keeps a limit is never seen above it."""
     n = c.server.enter("count_concurrent")
+    left = [False]
+
+    def leave():
+        if not left[0]:
+            left[0] = True
+            c.server.leave("count_concurrent")
+
+    c.on_quit = leave
     try:
         c.mark("concurrent %d" % n)
         time.sleep(0.3)
         mode_starttls_ok(c)
     finally:
-        c.server.leave("count_concurrent")
+        leave()
 
 
 def mode_rate_limit_reset(c):
