@@ -38,11 +38,7 @@ public struct Checker: Sendable {
         // The time bound starts once a slot is ours: waiting for one's turn is no fault of the server.
         gate?.acquire()
         let deadline = Deadline(secondsFromNow: settings.timeout)
-        var lines: [String] = []
-        let record: (String) -> Void = { line in
-            lines.append(line)
-            transcript?(line)
-        }
+        let record: (String) -> Void = { line in transcript?(line) }
         // The injection probe runs beside the main dialog, so the check takes about one connection's time
         // (after it, when only one connection at a time to the address is allowed).
         let wantProbe = settings.injectionTest && endpoint.tls == .starttls
@@ -72,7 +68,6 @@ public struct Checker: Sendable {
                 observation.verification = trustStore.verify(chainDER: tls.chainDER, at: now)
             }
         }
-        observation.transcript = lines
         observation.durationMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
         return observation
     }
@@ -235,11 +230,5 @@ public struct Checker: Sendable {
         case .connectFailed(let reason), .io(let reason): return .connectFailed(reason)
         case .closedByPeer: return .connectFailed("connection reset")
         }
-    }
-}
-
-extension Capabilities {
-    init(lines: [String]) {
-        self.init(ehloReply: SMTPReply(code: 250, lines: [""] + lines))
     }
 }

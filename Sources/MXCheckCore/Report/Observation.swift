@@ -39,7 +39,6 @@ public struct Observation: Sendable {
     /// Connections of the basic check (the probe counts its own).
     public var connections = 0
     public var durationMilliseconds: Double = 0
-    public var transcript: [String] = []
 
     public init(endpoint: Endpoint) {
         self.endpoint = endpoint

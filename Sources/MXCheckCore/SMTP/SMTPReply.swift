@@ -122,8 +122,12 @@ public struct Capabilities: Sendable, Equatable {
     /// The capability lines as sent (the first EHLO line, the server's greeting name, excluded).
     public var lines: [String]
 
+    public init(lines: [String]) {
+        self.lines = lines
+    }
+
     public init(ehloReply: SMTPReply) {
-        lines = Array(ehloReply.lines.dropFirst())
+        self.init(lines: Array(ehloReply.lines.dropFirst()))
     }
 
     public func contains(_ keyword: String) -> Bool {
