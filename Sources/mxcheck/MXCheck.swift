@@ -4,7 +4,6 @@ import MXCheckCore
 
 @main
 struct MXCheck: ParsableCommand {
-    static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
         commandName: "mxcheck",
@@ -13,7 +12,7 @@ struct MXCheck: ParsableCommand {
             Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN \
             (including usage errors and names that do not resolve).
             """,
-        version: version,
+        version: MXCheckVersion.current,
         subcommands: [SMTPCommand.self]
     )
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MXCheckCore
+import Synchronization
 
 extension TLSMode: ExpressibleByArgument {}
 
@@ -77,8 +78,20 @@ struct SMTPCommand: ParsableCommand {
     @Flag(help: "Enumerate the cipher suites and groups each accepted version offers (implies --protocols; about one connection per accepted suite).")
     var ciphers = false
 
-    @Option(help: ArgumentHelp("Endpoints checked at once.", valueName: "n"))
+    @Option(help: ArgumentHelp("Endpoints checked at once (at most 10000; lowered to what the open-file limit allows).", valueName: "n"))
     var concurrency: Int = 16
+
+    @Option(help: ArgumentHelp("Bound on the whole run, in seconds: targets not done by then are answered with run.deadline.", valueName: "seconds"))
+    var deadline: Double?
+
+    @Option(help: ArgumentHelp("Write the results to this file instead of stdout (json and text: appended as targets finish).", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Check only shard K of N: the targets whose input hashes (FNV-1a 64) to K; N runs cover every target once.", valueName: "K/N"))
+    var shard: String?
+
+    @Option(help: ArgumentHelp("Skip the targets already answered in this earlier JSON output (with --output naming the same file, continue it).", valueName: "file"))
+    var resume: String?
 
     @Option(name: .customLong("per-host"), help: ArgumentHelp("Connections at once to one address.", valueName: "n"))
     var perHost: Int = 2
@@ -103,7 +116,15 @@ struct SMTPCommand: ParsableCommand {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
         guard warnDays >= 0, critDays >= 0 else { throw ValidationError("--warn-days and --crit-days must not be negative") }
         guard critDays <= warnDays else { throw ValidationError("--crit-days (\(critDays)) must not exceed --warn-days (\(warnDays))") }
-        guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024") }
+        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 10000") }
+        if let deadline { guard deadline > 0, deadline <= 31_536_000 else { throw ValidationError("--deadline must be more than 0 seconds (and at most a year)") } }
+        if let shard {
+            do { _ = try Shard.parse(shard) } catch { throw ValidationError(error.description) }
+        }
+        if resume != nil && (json ? .json : format) != .json {
+            throw ValidationError("--resume reads JSON output: use it with --json (or --format json)")
+        }
+        if let output, output.isEmpty { throw ValidationError("--output needs a file name") }
         guard (1...64).contains(perHost) else { throw ValidationError("--per-host must be from 1 to 64") }
         guard (0...60_000).contains(delay) else { throw ValidationError("--delay must be from 0 to 60000 milliseconds") }
         guard !(ipv4Only && ipv6Only) else { throw ValidationError("-4 and -6 exclude each other") }
@@ -117,15 +138,40 @@ struct SMTPCommand: ParsableCommand {
 
     func run() throws {
         let outputFormat: OutputFormat = json ? .json : format
-        let family: AddressFamilyFilter = ipv4Only ? .ipv4Only : (ipv6Only ? .ipv6Only : .any)
         let stderr = StandardError()
-        let results = Results()
+        // Signals are taken by one thread (sigwait), so they must be blocked before any other thread starts.
+        let signals = SignalWatcher.blockTerminationSignals()
 
-        var lines = targets.map { (source: "", text: $0) }
+        var configuration = RunConfiguration()
+        configuration.kind = mx ? .domain : .host
+        configuration.defaultPort = UInt16(port)
+        configuration.tls = tls
+        configuration.serverName = servername
+        configuration.ehloName = ehlo ?? LocalHost.ehloName()
+        configuration.family = ipv4Only ? .ipv4Only : (ipv6Only ? .ipv6Only : .any)
+        configuration.timeout = timeout
+        configuration.perHost = perHost
+        configuration.delayMilliseconds = delay
+        configuration.injectionTest = !noInjectionTest
+        configuration.probing = ciphers ? .ciphers : (protocols ? .protocols : nil)
+        configuration.warnDays = warnDays
+        configuration.critDays = critDays
+        configuration.deadline = deadline
+        if let shard {
+            do { configuration.shard = try Shard.parse(shard) } catch { throw ValidationError(error.description) }
+        }
+        configuration.concurrency = OpenFiles.allowedConcurrency(concurrency, lookups: configuration.resolutionConcurrency) { stderr.write("mxcheck: \($0)") }
+
+        var inputs = InputSequence(arguments: targets.map { TargetInput($0) })
         if let input {
-            do {
-                lines += try TargetList.read(input).map { (source: "\(input == "-" ? "stdin" : input):\($0.number): ", text: $0.text) }
-            } catch {
+            do { inputs.lines = try InputLines(path: input) } catch {
+                stderr.write("mxcheck: \(error.description)")
+                throw ExitCode(3)
+            }
+        }
+        var earlier = ResumeFile()
+        if let resume {
+            do { earlier = try ResumeFile.read(resume) } catch {
                 stderr.write("mxcheck: \(error.description)")
                 throw ExitCode(3)
             }
@@ -151,184 +197,235 @@ struct SMTPCommand: ParsableCommand {
             }
         }
 
-        // A line that cannot be used is reported on stderr and counts as UNKNOWN; the others are still checked.
-        let plan = mx
-            ? domainPlan(lines, dns: dns!, family: family, stderr: stderr, results: results)
-            : targetPlan(lines, dns: dns, family: family, stderr: stderr, results: results)
-
-        var checkSettings = CheckSettings(ehloName: ehlo ?? LocalHost.ehloName(), timeout: timeout)
-        checkSettings.injectionTest = !noInjectionTest
-        checkSettings.injectionProbeInParallel = perHost >= 2
-        let run = CheckRun(
-            checker: Checker(context: context, trustStore: trustStore, settings: checkSettings),
-            rules: RuleSettings(now: Date(), warnDays: warnDays, critDays: critDays),
-            probe: ciphers || protocols ? ProbeSettings(ciphers: ciphers, timeout: timeout, perHost: perHost, delayMilliseconds: delay) : nil,
-            concurrency: concurrency, perHost: perHost, delayMilliseconds: delay)
-
-        let text = TextReport(colour: !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO))
-        let output = Output(format: outputFormat, text: text, groupByDomain: mx, expected: plan.expectedPerDomain)
-        for report in plan.emptyDomains {
-            output.emit(report)
-            results.add(report.status)
+        let destination: OutputDestination
+        do {
+            destination = try OutputDestination.open(output, format: outputFormat, continuing: resume == output ? earlier.completeLength : nil)
+        } catch {
+            stderr.write("mxcheck: \(error)")
+            throw ExitCode(3)
         }
-        let tagTranscript = plan.jobs.count > 1
+
+        let checker = Checker(context: context, trustStore: trustStore, settings: configuration.checkSettings)
         let verbose = verbose
-        let progress = Progress(total: plan.jobs.count, enabled: plan.jobs.count > 1 && isatty(STDERR_FILENO) == 1 && !verbose)
-        run.run(plan.jobs, transcript: { endpoint in
-            guard verbose else { return nil }
-            let prefix = tagTranscript ? "[\(endpoint.address)]:\(endpoint.port) " : ""
-            return { line in stderr.write(prefix + line) }
-        }, onReport: { report in
+        let tagTranscript = inputs.mayHoldSeveral || mx
+        var transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)?
+        if verbose {
+            transcript = { endpoint in
+                let prefix = tagTranscript ? "[\(endpoint.address)]:\(endpoint.port) " : ""
+                return { line in stderr.write(prefix + line) }
+            }
+        }
+        let engine = RunEngine(
+            configuration: configuration,
+            checker: SMTPEndpointChecker(checker: checker, probe: configuration.probeSettings),
+            resolver: LiveResolver(dns: dns, hostsThroughDNS: resolver != nil),
+            transcript: transcript)
+        signals.onSignal { engine.interrupt(signal: $0) }
+
+        let writer = ResultWriter(
+            format: outputFormat, text: TextReport(colour: output == nil && !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO)),
+            destination: destination)
+        let progress = Progress(enabled: isatty(STDERR_FILENO) == 1 && !verbose && (inputs.mayHoldSeveral || mx))
+        let summary: RunSummary = engine.run(inputs, skipping: earlier.answered) { result in
             progress.clear()
-            output.emit(report)
-            results.add(report.status)
-            progress.update(results.counts, done: results.endpointCount)
-        })
-        progress.finish(results.counts, done: results.endpointCount)
-
-        if let status = results.worst, status != .ok {
-            throw ExitCode(status.exitCode)
+            writer.write(result)
+            progress.update(result)
         }
-    }
-
-    /// What to check: the jobs, the domains with nothing to check, and how many endpoints each domain has.
-    struct Plan {
-        var jobs: [CheckJob] = []
-        var emptyDomains: [DomainReport] = []
-        var expectedPerDomain: [String: Int] = [:]
-    }
-
-    func targetPlan(_ lines: [(source: String, text: String)], dns: DNSResolver?, family: AddressFamilyFilter, stderr: StandardError, results: Results) -> Plan {
-        var plan = Plan()
-        for line in lines {
-            do {
-                let target = try Target.parse(line.text, defaultPort: UInt16(port))
-                let addresses: [String]
-                if let dns, case .name(let name) = target.host {
-                    addresses = try dns.addresses(of: name, family: family, timeout: min(timeout, 10))
-                } else {
-                    addresses = try SystemResolver.addresses(of: target, family: family, timeout: min(timeout, 30))
-                }
-                plan.jobs += Endpoint.endpoints(for: target, addresses: addresses, tls: tls, servername: servername).map { CheckJob(endpoint: $0) }
-            } catch let error as TargetError {
-                stderr.write("mxcheck: \(line.source)\(error.description)")
-                results.add(.unknown, endpoint: false)
-            } catch {
-                stderr.write("mxcheck: \(line.source)\(error)")
-                results.add(.unknown, endpoint: false)
-            }
+        progress.finish()
+        if let problem = inputs.lines?.readError {
+            stderr.write("mxcheck: \(problem); the targets read before it were checked")
         }
-        return plan
-    }
-
-    /// Resolves every domain (at most --concurrency at once), keeping the input order.
-    func domainPlan(_ lines: [(source: String, text: String)], dns: DNSResolver, family: AddressFamilyFilter, stderr: StandardError, results: Results) -> Plan {
-        var domains: [String] = []
-        for line in lines {
-            do {
-                let domain = try MXResolution.normalizedDomain(line.text)
-                if !domains.contains(domain) { domains.append(domain) }
-            } catch {
-                stderr.write("mxcheck: \(line.source)invalid domain '\(line.text)': \(error)")
-                results.add(.unknown, endpoint: false)
-            }
+        if case .interrupted(let signal) = summary.end {
+            let target = output ?? "FILE"
+            stderr.write("mxcheck: interrupted: \(summary.targets) target\(summary.targets == 1 ? "" : "s") done; "
+                + "run the same command with --output \(target) --resume \(target) to check the rest")
+            throw ExitCode(128 + signal)
         }
-        let options = MXResolutionOptions(port: UInt16(port), tls: tls, family: family, queryTimeout: min(timeout, 10))
-        let resolved = Resolved()
-        Batch.run(domains, concurrency: concurrency, work: { domain in
-            (domain, try? MXResolution.resolve(domain, using: dns, options: options))
-        }, onResult: { resolved.set($0.0, $0.1) })
-        var plan = Plan()
-        for domain in domains {
-            guard let result = resolved.get(domain) else { continue }
-            if result.endpoints.isEmpty {
-                plan.emptyDomains.append(DomainReport(domain: domain, findings: result.findings))
-                continue
-            }
-            plan.expectedPerDomain[domain] = result.endpoints.count
-            plan.jobs += result.endpoints.map { entry in
-                CheckJob(endpoint: entry.endpoint, origin: DomainOrigin(domain: entry.domain, mx: entry.mx, findings: entry.findings))
-            }
+        do { try writer.finish() } catch {
+            stderr.write("mxcheck: \(error)")
+            throw ExitCode(3)
         }
-        return plan
+        if summary.end == .deadline {
+            stderr.write("mxcheck: the --deadline passed; targets not done were answered with run.deadline")
+        }
+        var statuses = summary.objects
+        for (status, count) in earlier.statuses { statuses[status, default: 0] += count }
+        var worst: Status? = statuses.filter { $0.value > 0 }.keys.max()
+        if inputs.lines?.readError != nil { worst = Swift.max(worst ?? .unknown, .unknown) }
+        if let worst, worst != .ok {
+            throw ExitCode(worst.exitCode)
+        }
     }
 }
 
-/// Domain results gathered from the resolver threads.
-final class Resolved: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [String: DomainResult] = [:]
+/// The targets of a run: the command line's, then the lines of `--input`, read as they are needed.
+struct InputSequence: Sequence, IteratorProtocol {
+    var arguments: [TargetInput]
+    var lines: InputLines?
+    private var index = 0
 
-    func set(_ domain: String, _ result: DomainResult?) { lock.withLock { results[domain] = result } }
-    func get(_ domain: String) -> DomainResult? { lock.withLock { results[domain] } }
+    init(arguments: [TargetInput]) {
+        self.arguments = arguments
+    }
+
+    var mayHoldSeveral: Bool { arguments.count > 1 || lines != nil }
+
+    mutating func next() -> TargetInput? {
+        if index < arguments.count {
+            defer { index += 1 }
+            return arguments[index]
+        }
+        return lines?.next()
+    }
 }
 
-/// Writes reports as they come: JSON Lines at once; text too, or in `--mx` mode a domain's block once
-/// all its endpoints are in. Called under the batch's lock.
-final class Output: @unchecked Sendable {
+/// Where results go: stdout, or `--output FILE`.
+enum OutputDestination {
+    /// Written as targets finish, to this descriptor (stdout, or the file opened for appending).
+    case stream(fd: Int32)
+    /// Written once at the end, replacing FILE through a temporary file beside it.
+    case replace(path: String)
+
+    struct OpenError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// `continuing`: the length of the earlier run's complete lines when FILE is also the `--resume` file.
+    static func open(_ path: String?, format: OutputFormat, continuing: Int?) throws(OpenError) -> OutputDestination {
+        guard let path else { return .stream(fd: STDOUT_FILENO) }
+        if format.writtenAtEnd { return .replace(path: path) }
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (continuing == nil ? O_TRUNC : 0)
+        let fd = Glibc.open(path, flags, 0o644)
+        guard fd >= 0 else { throw OpenError(description: "--output \(path): \(String(cString: strerror(errno)))") }
+        if let continuing {
+            // Whatever follows the last complete line is a line cut off by a killed run: written again.
+            guard ftruncate(fd, off_t(continuing)) == 0, lseek(fd, 0, SEEK_END) >= 0 else {
+                throw OpenError(description: "--output \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        return .stream(fd: fd)
+    }
+}
+
+extension OutputFormat {
+    /// Formats that describe the whole run, so they are written once it is over.
+    var writtenAtEnd: Bool { false }
+}
+
+/// Turns each finished target into output. The engine calls `write` for one target at a time and `finish`
+/// comes after the run, so the state here is never touched by two threads at once.
+final class ResultWriter: @unchecked Sendable {
     private let format: OutputFormat
     private let text: TextReport
-    private let groupByDomain: Bool
-    private let expected: [String: Int]
-    private var pending: [String: [EndpointReport]] = [:]
+    private let destination: OutputDestination
     private var written = 0
 
-    init(format: OutputFormat, text: TextReport, groupByDomain: Bool, expected: [String: Int]) {
+    init(format: OutputFormat, text: TextReport, destination: OutputDestination) {
         self.format = format
         self.text = text
-        self.groupByDomain = groupByDomain
-        self.expected = expected
+        self.destination = destination
     }
 
-    private func write(_ block: String) {
-        StandardOutput.write(written > 0 && format == .text ? "\n" + block : block)
+    func write(_ result: TargetResult) {
+        var block: String
+        switch format {
+        case .json:
+            block = result.objects.map { JSONReport.value(for: $0).serialized() + "\n" }.joined()
+        case .text:
+            block = (written > 0 ? "\n" : "") + text.render(result) + "\n"
+        }
         written += 1
-    }
-
-    func emit(_ report: EndpointReport) {
-        if format == .json { return write(JSONReport.value(for: report).serialized()) }
-        guard groupByDomain, let domain = report.origin?.domain else { return write(text.render(report)) }
-        pending[domain, default: []].append(report)
-        if let reports = pending[domain], reports.count >= (expected[domain] ?? 1) {
-            pending[domain] = nil
-            write(text.renderDomain(domain, reports: reports))
+        if case .stream(let fd) = destination {
+            FileDescriptor.writeAll(fd, &block)
         }
     }
 
-    func emit(_ report: DomainReport) {
-        write(format == .json ? JSONReport.value(for: report).serialized() : text.render(report))
-    }
+    func finish() throws {}
 }
 
-/// The statuses seen so far, shared by the worker threads.
-final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private var statuses: [Status] = []
-
-    private var endpoints = 0
-
-    /// `endpoint: false` for a line or domain that gave no endpoint to check.
-    func add(_ status: Status, endpoint: Bool = true) {
-        lock.withLock {
-            statuses.append(status)
-            if endpoint { endpoints += 1 }
+enum FileDescriptor {
+    /// One write of the whole block where the kernel takes it (a target's objects together), looping on short writes.
+    static func writeAll(_ fd: Int32, _ text: inout String) {
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let count = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if count > 0 {
+                    offset += count
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
         }
     }
-
-    var counts: [Status: Int] { lock.withLock { Dictionary(statuses.map { ($0, 1) }, uniquingKeysWith: +) } }
-    var endpointCount: Int { lock.withLock { endpoints } }
-    var worst: Status? { lock.withLock { statuses.max() } }
 }
 
-/// The batch progress line on stderr (a terminal only): done/total, failures, elapsed; cleared before each
-/// result and at the end, then a one-line summary.
+/// The open-file limit: raised to the hard limit at start, and `--concurrency` lowered to what it allows.
+enum OpenFiles {
+    /// Each endpoint may hold two sockets (the check and the injection probe); lookups and the process hold more.
+    static func allowedConcurrency(_ wanted: Int, lookups: Int, say: (String) -> Void) -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return wanted }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        let reserve = 64 + 2 * lookups
+        let available = Int(min(limit.rlim_cur, 1 << 30)) - reserve
+        let allowed = max(1, available / 2)
+        if wanted > allowed {
+            say("--concurrency \(wanted) needs about \(2 * wanted + reserve) open files, but the limit is \(limit.rlim_cur): checking \(allowed) endpoints at once")
+            return allowed
+        }
+        return wanted
+    }
+}
+
+/// SIGINT and SIGTERM, taken by one thread: the first stops the run, a second ends the process at once.
+final class SignalWatcher: Sendable {
+    private let handler = Mutex<(@Sendable (Int32) -> Void)?>(nil)
+
+    static func blockTerminationSignals() -> SignalWatcher {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let watcher = SignalWatcher()
+        let thread = Thread { [watcher, set] in
+            var set = set
+            var seen = 0
+            while true {
+                var signal: Int32 = 0
+                guard sigwait(&set, &signal) == 0 else { continue }
+                seen += 1
+                if seen > 1 { _exit(128 + signal) }
+                let handler = watcher.handler.withLock { $0 }
+                if let handler { handler(signal) } else { _exit(128 + signal) }
+            }
+        }
+        thread.stackSize = 64 << 10
+        thread.start()
+        return watcher
+    }
+
+    func onSignal(_ handler: @escaping @Sendable (Int32) -> Void) {
+        self.handler.withLock { $0 = handler }
+    }
+}
+
+/// The progress line on stderr (a terminal only): targets done, failures, elapsed; cleared before each
+/// result and at the end, then a one-line summary. Called one target at a time, like the writer.
 final class Progress: @unchecked Sendable {
-    private let total: Int
     private let enabled: Bool
     private let started = Date()
+    private var targets = 0
+    private var counts: [Status: Int] = [:]
 
-    init(total: Int, enabled: Bool) {
-        self.total = total
+    init(enabled: Bool) {
         self.enabled = enabled
     }
 
@@ -338,29 +435,27 @@ final class Progress: @unchecked Sendable {
         if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 
-    func update(_ counts: [Status: Int], done: Int) {
+    func update(_ result: TargetResult) {
+        targets += 1
+        for object in result.objects { counts[object.status, default: 0] += 1 }
         guard enabled else { return }
         let failed = (counts[.critical] ?? 0) + (counts[.unknown] ?? 0)
-        FileHandle.standardError.write(Data("[\(done)/\(total)] \(failed) failed, \(elapsed)".utf8))
+        FileHandle.standardError.write(Data("[\(targets) done] \(failed) failed, \(elapsed)".utf8))
     }
 
-    func finish(_ counts: [Status: Int], done: Int) {
+    func finish() {
         guard enabled else { return }
         clear()
         let parts = [Status.ok, .warning, .critical, .unknown].map { "\(counts[$0] ?? 0) \($0.rawValue)" }
-        StandardError().write("\(done) endpoints: \(parts.joined(separator: ", ")) (\(elapsed))")
-    }
-}
-
-enum StandardOutput {
-    static func write(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        let objects = counts.values.reduce(0, +)
+        StandardError().write("\(targets) targets, \(objects) results: \(parts.joined(separator: ", ")) (\(elapsed))")
     }
 }
 
 struct StandardError: Sendable {
     func write(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        var text = line + "\n"
+        FileDescriptor.writeAll(STDERR_FILENO, &text)
     }
 }
 

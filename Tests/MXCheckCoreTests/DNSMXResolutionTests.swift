@@ -160,7 +160,10 @@ final class DNSMXResolutionTests: XCTestCase {
         dns.host("mx.example.com", ["192.0.2.2"])
         let result = try MXResolution.resolve("example.com", using: dns, options: options)
         XCTAssertEqual(rows(result), ["mx.example.com 20 192.0.2.2"])
-        XCTAssertEqual(ids(result.endpoints[0].findings), ["dns.mx_ip_literal", "dns.mx_ip_literal"])
+        // Each IP-literal MX is an object of its own; its finding is not copied onto the healthy host's endpoint.
+        XCTAssertEqual(ids(result.endpoints[0].findings), [])
+        XCTAssertEqual(result.hostsWithoutEndpoint.map(\.mx), [MXHost(host: "192.0.2.1", preference: 10), MXHost(host: "2001:db8::1", preference: 15)])
+        XCTAssertEqual(result.hostsWithoutEndpoint.map { ids($0.findings) }, [["dns.mx_ip_literal"], ["dns.mx_ip_literal"]])
         XCTAssertEqual(result.findings[0].severity, .warning)
         XCTAssertEqual(result.findings[0].message, "MX 10 192.0.2.1 names an IP address, not a host: not checked, as sending MTAs do not deliver there")
         XCTAssertFalse(dns.asked.contains { $0.name == "192.0.2.1" || $0.name == "2001:db8::1" }, "an IP literal is never looked up")
@@ -174,15 +177,17 @@ final class DNSMXResolutionTests: XCTestCase {
         XCTAssertEqual(ids(result.findings), ["dns.mx_ip_literal"])
     }
 
-    func testMXHostWithoutAddressIsDomainLevel() throws {
+    func testMXHostWithoutAddressIsAnObjectOfItsOwn() throws {
         let dns = FakeDNS()
         dns.mx("example.com", [(10, "empty.example.com"), (20, "mx.example.com")])
         dns.host("empty.example.com", [])
         dns.host("mx.example.com", ["192.0.2.2"])
         let result = try MXResolution.resolve("example.com", using: dns, options: options)
         XCTAssertEqual(rows(result), ["mx.example.com 20 192.0.2.2"])
-        // The host without address has no endpoint of its own: the finding goes on the domain's endpoints.
-        XCTAssertEqual(ids(result.endpoints[0].findings), ["dns.mx_no_address"])
+        // The host without address is answered by an object of its own; the healthy host's endpoint stays clean.
+        XCTAssertEqual(ids(result.endpoints[0].findings), [])
+        XCTAssertEqual(result.hostsWithoutEndpoint.map(\.mx.host), ["empty.example.com"])
+        XCTAssertEqual(result.hostsWithoutEndpoint.first.map { ids($0.findings) }, ["dns.mx_no_address"])
         XCTAssertEqual(result.findings[0].severity, .critical)
         XCTAssertEqual(result.findings[0].message, "MX host empty.example.com (preference 10) has neither A nor AAAA")
     }
@@ -251,7 +256,7 @@ final class DNSMXResolutionTests: XCTestCase {
         XCTAssertEqual(result.endpoints[1].findings, [], "the timeout is about mx.example.com, which has its own endpoint")
     }
 
-    func testTimeoutOfAHostWithoutEndpointGoesOnTheOthers() throws {
+    func testTimeoutOfAHostWithoutEndpointGoesOnItsOwnObject() throws {
         let dns = FakeDNS()
         dns.mx("example.com", [(10, "slow.example.com"), (20, "mx.example.com")])
         for type in [DNSRecordType.a, .aaaa] {
@@ -261,7 +266,8 @@ final class DNSMXResolutionTests: XCTestCase {
         dns.host("mx.example.com", ["192.0.2.2"])
         let result = try MXResolution.resolve("example.com", using: dns, options: options)
         XCTAssertEqual(rows(result), ["mx.example.com 20 192.0.2.2"])
-        XCTAssertEqual(ids(result.endpoints[0].findings), ["dns.timeout", "dns.timeout"])
+        XCTAssertEqual(ids(result.endpoints[0].findings), [])
+        XCTAssertEqual(result.hostsWithoutEndpoint.first.map { ids($0.findings) }, ["dns.timeout", "dns.timeout"])
         XCTAssertFalse(result.findings.contains { $0.id == .dnsMXNoAddress }, "no answer is not 'no address'")
     }
 
@@ -364,7 +370,7 @@ final class DNSMXResolutionTests: XCTestCase {
             XCTAssertFalse(entry.fix.isEmpty, id.rawValue)
             XCTAssertEqual(entry.deduction.keys.sorted(), [entry.severity], id.rawValue)
         }
-        XCTAssertEqual(dnsIDs.count, 9)
+        XCTAssertEqual(dnsIDs.count, 10)
     }
 }
 

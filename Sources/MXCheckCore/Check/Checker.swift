@@ -31,27 +31,41 @@ public struct Checker: Sendable {
     }
 
     /// Observes an endpoint; `transcript` receives each C:/S: line as it happens. Each connection first takes
-    /// a slot of `gate` (shared by everything that talks to the address) and gives it back when it closes.
-    public func observe(_ endpoint: Endpoint, now: Date, transcript: (@Sendable (String) -> Void)? = nil, gate: ConnectionGate? = nil) -> Observation {
+    /// a slot of `gate` (shared by everything that talks to the address) and gives it back when it closes;
+    /// a raised `stop` ends every wait at once.
+    public func observe(
+        _ endpoint: Endpoint, now: Date, transcript: (@Sendable (String) -> Void)? = nil, gate: ConnectionGate? = nil,
+        stop: StopSignal? = nil
+    ) -> Observation {
         let started = DispatchTime.now().uptimeNanoseconds
         var observation = Observation(endpoint: endpoint)
         // The time bound starts once a slot is ours: waiting for one's turn is no fault of the server.
-        gate?.acquire()
-        let deadline = Deadline(secondsFromNow: settings.timeout)
+        if let gate, !gate.acquire(before: Deadline(secondsFromNow: settings.timeout, stop: stop)) {
+            observation.failure = .timeout(phase: "waiting for a connection slot to \(endpoint.address)")
+            return observation
+        }
+        let deadline = Deadline(secondsFromNow: settings.timeout, stop: stop)
         let record: (String) -> Void = { line in transcript?(line) }
-        // The injection probe runs beside the main dialog, so the check takes about one connection's time
-        // (after it, when only one connection at a time to the address is allowed).
+        // The injection probe starts once the main connection was greeted with 220, so a server that refuses
+        // (421, 554) or does not answer sees one connection; it then runs beside the rest of the dialog (after
+        // it, when only one connection at a time to the address is allowed).
         let wantProbe = settings.injectionTest && endpoint.tls == .starttls
-        var probe = wantProbe && settings.injectionProbeInParallel
-            ? InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript, gate: gate) : nil
+        var probe: InjectionProbe?
+        var greeted = false
+        let startProbe = { () -> InjectionProbe in
+            InjectionProbe.start(checker: self, endpoint: endpoint, timeout: settings.timeout, stop: stop, transcript: transcript, gate: gate)
+        }
         do {
-            try run(endpoint, deadline: deadline, into: &observation, record: record)
+            try run(endpoint, deadline: deadline, into: &observation, record: record) {
+                greeted = true
+                if wantProbe && settings.injectionProbeInParallel { probe = startProbe() }
+            }
         } catch {
             observation.failure = error
         }
         gate?.release()
-        if wantProbe && probe == nil {
-            probe = InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript, gate: gate)
+        if wantProbe && greeted && probe == nil && !(stop?.isRaised ?? false) {
+            probe = startProbe()
         }
         if let probe {
             let outcome = probe.wait()
@@ -97,7 +111,11 @@ public struct Checker: Sendable {
         settings.ehloName ?? connection.localAddressLiteral() ?? "[127.0.0.1]"
     }
 
-    private func run(_ endpoint: Endpoint, deadline: Deadline, into observation: inout Observation, record: @escaping (String) -> Void) throws(DialogFailure) {
+    /// `greeted`: called once the server's greeting was 220.
+    private func run(
+        _ endpoint: Endpoint, deadline: Deadline, into observation: inout Observation, record: @escaping (String) -> Void,
+        greeted: () -> Void
+    ) throws(DialogFailure) {
         observation.connections += 1
         let connection = try connect(endpoint, deadline: deadline)
         defer { connection.close() }
@@ -108,13 +126,13 @@ public struct Checker: Sendable {
             let session = try handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record)
             defer { session.shutdown() }
             dialog.stream = TLSStream(session: session)
-            try greetAndHello(dialog, ehloName: ehloName, deadline: deadline, observation: &observation)
+            try greetAndHello(dialog, ehloName: ehloName, deadline: deadline, observation: &observation, greeted: greeted)
             observation.starttlsOffered = Capabilities(lines: observation.ehloCapabilities).contains("STARTTLS")
             quit(dialog, deadline: deadline)
             return
         }
 
-        try negotiateStartTLS(dialog, connection: connection, deadline: deadline, observation: &observation, record: record)
+        try negotiateStartTLS(dialog, connection: connection, deadline: deadline, observation: &observation, record: record, greeted: greeted)
         let session = try handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record)
         defer { session.shutdown() }
         dialog.stream = TLSStream(session: session)
@@ -134,8 +152,11 @@ public struct Checker: Sendable {
 
     /// Greeting, EHLO, STARTTLS and its 220; bytes the server sends after the 220 are recorded and
     /// consumed, never read as TLS.
-    private func negotiateStartTLS(_ dialog: SMTPDialog, connection: TCPConnection, deadline: Deadline, observation: inout Observation, record: (String) -> Void) throws(DialogFailure) {
-        try greetAndHello(dialog, ehloName: ehloName(for: connection), deadline: deadline, observation: &observation)
+    private func negotiateStartTLS(
+        _ dialog: SMTPDialog, connection: TCPConnection, deadline: Deadline, observation: inout Observation, record: (String) -> Void,
+        greeted: () -> Void = {}
+    ) throws(DialogFailure) {
+        try greetAndHello(dialog, ehloName: ehloName(for: connection), deadline: deadline, observation: &observation, greeted: greeted)
         let offered = Capabilities(lines: observation.ehloCapabilities).contains("STARTTLS")
         observation.starttlsOffered = offered
         guard offered else {
@@ -159,12 +180,14 @@ public struct Checker: Sendable {
         }
     }
 
-    func greetAndHello(_ dialog: SMTPDialog, ehloName: String, deadline: Deadline, observation: inout Observation) throws(DialogFailure) {
+    func greetAndHello(
+        _ dialog: SMTPDialog, ehloName: String, deadline: Deadline, observation: inout Observation, greeted: () -> Void = {}
+    ) throws(DialogFailure) {
         // The whole greeting, every 220- line, before a single byte is sent (postscreen drops early talkers).
         let greeting = try dialog.readReply(deadline: deadline, phase: "waiting for the greeting")
         observation.banner = greeting.firstLine
         switch greeting.code {
-        case 220: break
+        case 220: greeted()
         case 421: throw .rateLimited(greeting, phase: "the connection")
         case 554:
             quit(dialog, deadline: deadline)
@@ -225,10 +248,6 @@ public struct Checker: Sendable {
     }
 
     static func connectFailure(_ error: ConnectionError) -> DialogFailure {
-        switch error {
-        case .timedOut: return .timeout(phase: "connecting")
-        case .connectFailed(let reason), .io(let reason): return .connectFailed(reason)
-        case .closedByPeer: return .connectFailed("connection reset")
-        }
+        failure(error, phase: connectingPhase)
     }
 }

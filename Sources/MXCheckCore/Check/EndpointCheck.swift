@@ -5,10 +5,10 @@ extension Checker {
     /// with no working TLS has nothing to enumerate). `gate` is shared by every check of one address.
     public func check(
         _ endpoint: Endpoint, now: Date, probe: ProbeSettings?, gate: ConnectionGate?,
-        transcript: (@Sendable (String) -> Void)? = nil
+        transcript: (@Sendable (String) -> Void)? = nil, stop: StopSignal? = nil
     ) -> Observation {
-        var observation = observe(endpoint, now: now, transcript: transcript, gate: gate)
-        if let probe, let tls = observation.tls {
+        var observation = observe(endpoint, now: now, transcript: transcript, gate: gate, stop: stop)
+        if let probe, let tls = observation.tls, !(stop?.isRaised ?? false) {
             let started = DispatchTime.now().uptimeNanoseconds
             observation.probe = Prober(checker: self, endpoint: endpoint, settings: probe, gate: gate).run(knownAccepted: tls.version)
             observation.durationMilliseconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000

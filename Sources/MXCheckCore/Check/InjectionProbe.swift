@@ -23,19 +23,25 @@ final class InjectionProbe: @unchecked Sendable {
     private var outcome = Outcome(result: .inconclusive(reason: "the probe did not finish"), connected: false)
     private var thread: JoinableThread?
 
+    /// Starts the probe on a thread of its own; its time bound starts once it holds a slot of `gate`.
     static func start(
-        checker: Checker, endpoint: Endpoint, deadline: Deadline, transcript: (@Sendable (String) -> Void)?, gate: ConnectionGate?
+        checker: Checker, endpoint: Endpoint, timeout: Double, stop: StopSignal?, transcript: (@Sendable (String) -> Void)?,
+        gate: ConnectionGate?
     ) -> InjectionProbe {
         let probe = InjectionProbe()
-        probe.thread = JoinableThread {
-            gate?.acquire()
+        probe.thread = JoinableThread(stackSize: 512 << 10) {
+            defer { releaseOpenSSLThreadState() }
+            if let gate, !gate.acquire(before: Deadline(secondsFromNow: timeout, stop: stop)) {
+                probe.lock.withLock { probe.outcome = Outcome(result: .inconclusive(reason: "no connection slot within the time bound"), connected: false) }
+                return
+            }
             defer { gate?.release() }
+            let deadline = Deadline(secondsFromNow: timeout, stop: stop)
             var connected = false
             let result = probe.run(checker: checker, endpoint: endpoint, deadline: deadline, connected: &connected) { line in
                 transcript?("[injection probe] " + line)
             }
             probe.lock.withLock { probe.outcome = Outcome(result: result, connected: connected) }
-            releaseOpenSSLThreadState()
         }
         return probe
     }

@@ -2,9 +2,13 @@ extension DNSLookup {
     /// A and AAAA of a plain host target through this resolver (used when `--resolver` is given), failing the way
     /// `SystemResolver.addresses(of:family:timeout:)` does, so the command line treats both alike.
     public func addresses(of host: String, family: AddressFamilyFilter, timeout: Double) throws(ResolutionError) -> [String] {
+        try addresses(of: host, family: family, deadline: Deadline(secondsFromNow: timeout), timeout: timeout)
+    }
+
+    public func addresses(of host: String, family: AddressFamilyFilter, deadline: Deadline, timeout: Double) throws(ResolutionError) -> [String] {
         let name = DNSName.display(host)
         let questions = [DNSQuestion(name, .a), DNSQuestion(name, .aaaa)]
-        let results = answers(to: questions, deadline: Deadline(secondsFromNow: timeout))
+        let results = answers(to: questions, deadline: deadline)
         var addresses: [String] = []
         var timedOut = 0
         var failure: String?

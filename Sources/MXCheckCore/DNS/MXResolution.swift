@@ -34,6 +34,17 @@ public struct DomainEndpoint: Sendable, Equatable {
     }
 }
 
+/// An MX host that yields no endpoint (no address, NXDOMAIN, an IP literal), with its own findings.
+public struct HostWithoutEndpoint: Sendable, Equatable {
+    public var mx: MXHost
+    public var findings: [Finding]
+
+    public init(mx: MXHost, findings: [Finding]) {
+        self.mx = mx
+        self.findings = findings
+    }
+}
+
 /// Everything `--mx DOMAIN` learned from DNS.
 public struct DomainResult: Sendable, Equatable {
     /// Lower case, without the trailing dot.
@@ -45,15 +56,19 @@ public struct DomainResult: Sendable, Equatable {
     /// In MX order (preference, name), then IPv4 before IPv6, each family in address order.
     public var endpoints: [DomainEndpoint]
     /// Every dns.* finding about the domain, in the order found. With no endpoint, these go on the one
-    /// `target: null` object; with endpoints, each endpoint carries its share in `DomainEndpoint.findings`.
+    /// `target: null` object; with endpoints, each endpoint carries the domain's and its own MX host's in
+    /// `DomainEndpoint.findings`, and each MX host without an endpoint its own in `hostsWithoutEndpoint`.
     public var findings: [Finding]
+    /// With endpoints: the MX hosts that yield none, in MX order (empty when the domain has no endpoint).
+    public var hostsWithoutEndpoint: [HostWithoutEndpoint]
 
-    public init(domain: String, mx: [MXRecord], implicitMX: Bool, endpoints: [DomainEndpoint], findings: [Finding]) {
+    public init(domain: String, mx: [MXRecord], implicitMX: Bool, endpoints: [DomainEndpoint], findings: [Finding], hostsWithoutEndpoint: [HostWithoutEndpoint] = []) {
         self.domain = domain
         self.mx = mx
         self.implicitMX = implicitMX
         self.endpoints = endpoints
         self.findings = findings
+        self.hostsWithoutEndpoint = hostsWithoutEndpoint
     }
 }
 
@@ -87,9 +102,11 @@ public struct MXResolutionOptions: Sendable {
 public enum MXResolution {
     /// Resolves a domain's MX hosts and their addresses. Throws only for text that is no domain name (a usage
     /// error); everything DNS says, including failures, comes back as findings.
-    public static func resolve(_ domain: String, using resolver: some DNSLookup, options: MXResolutionOptions = MXResolutionOptions()) throws(DNSError) -> DomainResult {
+    public static func resolve(
+        _ domain: String, using resolver: some DNSLookup, options: MXResolutionOptions = MXResolutionOptions(), stop: StopSignal? = nil
+    ) throws(DNSError) -> DomainResult {
         let domain = try normalizedDomain(domain)
-        var run = Run(domain: domain, options: options)
+        var run = Run(domain: domain, options: options, stop: stop)
         run.resolve(using: resolver)
         return run.result()
     }
@@ -136,10 +153,16 @@ public enum MXResolution {
         var endpoints: [DomainEndpoint] = []
         var findings: [(host: String?, finding: Finding)] = []
         var filteredOut: [String] = []
+        /// Every MX host named, checked or not, so a host's findings can go on an object of its own.
+        var named: [MXHost] = []
+        var literalHosts: [MXHost] = []
 
-        init(domain: String, options: MXResolutionOptions) {
+        let stop: StopSignal?
+
+        init(domain: String, options: MXResolutionOptions, stop: StopSignal?) {
             self.domain = domain
             self.options = options
+            self.stop = stop
         }
 
         mutating func add(_ id: FindingID, _ message: String, about host: String? = nil) {
@@ -172,7 +195,7 @@ public enum MXResolution {
 
         mutating func resolve(using resolver: some DNSLookup) {
             let question = DNSQuestion(domain, .mx)
-            let result = resolver.answer(to: question, deadline: Deadline(secondsFromNow: options.queryTimeout))
+            let result = resolver.answer(to: question, deadline: Deadline(secondsFromNow: options.queryTimeout, stop: stop))
             guard let answer = usable(result) else { return }
             mxSecure = answer.secure
             if answer.rcode == .nxDomain {
@@ -203,7 +226,8 @@ public enum MXResolution {
                 if record.isNull {
                     add(.dnsSkipped, "MX \(record.preference) . (null MX) is published beside other MX records, which RFC 7505 forbids: ignored")
                 } else if MXResolution.isIPLiteral(record.exchange) {
-                    add(.dnsMXIPLiteral, "MX \(record.preference) \(record.exchange) names an IP address, not a host: not checked, as sending MTAs do not deliver there")
+                    literalHosts.append(MXHost(host: record.exchange, preference: record.preference))
+                    add(.dnsMXIPLiteral, "MX \(record.preference) \(record.exchange) names an IP address, not a host: not checked, as sending MTAs do not deliver there", about: record.exchange)
                 } else if !hosts.contains(where: { $0.host == record.exchange }) {
                     // Records are sorted, so a host listed twice keeps its lowest preference.
                     hosts.append(MXHost(host: record.exchange, preference: record.preference))
@@ -219,9 +243,10 @@ public enum MXResolution {
 
         /// A and AAAA of every host at once, under one deadline.
         mutating func resolveAddresses(of hosts: [MXHost], using resolver: some DNSLookup) {
+            named += hosts
             guard !hosts.isEmpty else { return }
             let questions = hosts.flatMap { [DNSQuestion($0.host, .a), DNSQuestion($0.host, .aaaa)] }
-            let results = resolver.answers(to: questions, deadline: Deadline(secondsFromNow: options.queryTimeout))
+            let results = resolver.answers(to: questions, deadline: Deadline(secondsFromNow: options.queryTimeout, stop: stop))
             for (index, host) in hosts.enumerated() {
                 let v4 = index * 2 < results.count ? results[index * 2] : .failure(.timeout(questions[index * 2]))
                 let v6 = index * 2 + 1 < results.count ? results[index * 2 + 1] : .failure(.timeout(questions[index * 2 + 1]))
@@ -237,7 +262,7 @@ public enum MXResolution {
             let answers = [usable(v4, about: host.host), usable(v6, about: host.host)].compactMap { $0 }
             let what = implicitMX ? "\(domain) (implicit MX)" : "MX host \(host)"
             if answers.contains(where: { $0.rcode == .nxDomain }) {
-                add(.dnsNXDomain, "\(what) does not exist (NXDOMAIN)")
+                add(.dnsNXDomain, "\(what) does not exist (NXDOMAIN)", about: host.host)
                 return
             }
             if !implicitMX, let alias = answers.first(where: { $0.followedCNAME }), let target = alias.cnameTarget {
@@ -256,7 +281,7 @@ public enum MXResolution {
             }
             // Both questions answered, neither with an address: the host has none (a failed one was reported above).
             if addresses.isEmpty && answers.count == 2 {
-                add(.dnsMXNoAddress, implicitMX ? "\(domain) has no MX record and neither A nor AAAA: it cannot receive mail" : "\(what) has neither A nor AAAA")
+                add(.dnsMXNoAddress, implicitMX ? "\(domain) has no MX record and neither A nor AAAA: it cannot receive mail" : "\(what) has neither A nor AAAA", about: host.host)
                 return
             }
             let admitted = addresses.filter { options.family.admits($0.address) }
@@ -272,19 +297,27 @@ public enum MXResolution {
             }
         }
 
-        /// Each endpoint gets the domain-level findings and those of its own MX host; a finding about a host
-        /// with no endpoint of its own counts as domain-level, so it is reported somewhere.
+        /// Each endpoint gets the domain-level findings and those of its own MX host; an MX host without an
+        /// endpoint gets an object of its own with its own findings. A domain with no endpoint at all has all
+        /// its findings on its one object.
         func result() -> DomainResult {
+            let all = findings.map(\.finding)
+            guard !endpoints.isEmpty else {
+                return DomainResult(domain: domain, mx: records, implicitMX: implicitMX, endpoints: [], findings: all)
+            }
             let checked = Set(endpoints.map(\.mx.host))
             let placed = endpoints.map { entry in
                 var entry = entry
-                entry.findings = findings.filter { finding in
-                    guard let host = finding.host, checked.contains(host) else { return true }
-                    return host == entry.mx.host
-                }.map(\.finding)
+                entry.findings = findings.filter { $0.host == nil || $0.host == entry.mx.host }.map(\.finding)
                 return entry
             }
-            return DomainResult(domain: domain, mx: records, implicitMX: implicitMX, endpoints: placed, findings: findings.map(\.finding))
+            var without: [HostWithoutEndpoint] = []
+            let hosts = (named + literalHosts).sorted { ($0.preference, $0.host) < ($1.preference, $1.host) }
+            for host in hosts where !checked.contains(host.host) && !without.contains(where: { $0.mx.host == host.host }) {
+                let own = findings.filter { $0.host == host.host }.map(\.finding)
+                if !own.isEmpty { without.append(HostWithoutEndpoint(mx: host, findings: own)) }
+            }
+            return DomainResult(domain: domain, mx: records, implicitMX: implicitMX, endpoints: placed, findings: all, hostsWithoutEndpoint: without)
         }
     }
 }

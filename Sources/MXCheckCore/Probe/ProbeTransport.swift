@@ -89,19 +89,28 @@ public final class ConnectionGate: @unchecked Sendable {
     /// Waits for a free slot and for the pause and delay to have passed; every wait ends when a holder
     /// releases (probes are time-bounded) or when the clock reaches `notBefore`.
     func acquire() {
+        _ = acquire(before: nil)
+    }
+
+    /// The same, giving up when `deadline` passes (or its stop signal is raised): false then, and no slot is taken.
+    func acquire(before deadline: Deadline?) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while true {
+            if let deadline, deadline.hasPassed { return false }
             let now = DispatchTime.now().uptimeNanoseconds
             if open < limit && now >= notBefore { break }
-            if open >= limit {
+            var wake = open >= limit ? UInt64.max : notBefore
+            if let deadline { wake = min(wake, now + UInt64(deadline.remainingMilliseconds) * 1_000_000) }
+            if wake == UInt64.max {
                 condition.wait()
             } else {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(notBefore - now) / 1_000_000_000))
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wake &- min(wake, now)) / 1_000_000_000))
             }
         }
         open += 1
         notBefore = max(notBefore, DispatchTime.now().uptimeNanoseconds + delayNanoseconds)
+        return true
     }
 
     func release() {

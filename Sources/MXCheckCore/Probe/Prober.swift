@@ -384,6 +384,7 @@ public struct Prober: Sendable {
         case .starttlsMissing: return "STARTTLS not offered"
         case .starttlsRejected(let reply): return "STARTTLS answered '\(reply.firstLine)'"
         case .handshakeFailed(let reason): return reason
+        case .localError(let reason): return "on this machine: \(reason)"
         }
     }
 

@@ -29,6 +29,11 @@ public enum Scoring {
     public static func score(for findings: [Finding]) -> Int {
         max(0, 100 - deductions(for: findings).reduce(0) { $0 + $1.points })
     }
+
+    /// No score for a check that could not be made: nil when the status is unknown.
+    public static func score(for findings: [Finding], status: Status) -> Int? {
+        status == .unknown ? nil : score(for: findings)
+    }
 }
 
 /// The verdict on one endpoint: what was seen, what it means, and the score.
@@ -36,20 +41,25 @@ public struct EndpointReport: Sendable {
     public var observation: Observation
     public var findings: [Finding]
     public var status: Status
-    public var score: Int
+    /// Nil when the status is unknown: the check could not be made.
+    public var score: Int?
     public var deductions: [Deduction]
+    /// When the check was made: the clock the rules judged by.
     public var now: Date
+    /// The target as given (the domain with `--mx`).
+    public var input: String
     /// The domain and MX host in `--mx` mode; its findings are part of `findings`.
     public var origin: DomainOrigin?
 
-    public init(observation: Observation, settings: RuleSettings, origin: DomainOrigin? = nil) {
+    public init(observation: Observation, settings: RuleSettings, origin: DomainOrigin? = nil, input: String? = nil) {
         self.observation = observation
         self.origin = origin
+        self.input = input ?? origin?.domain ?? observation.endpoint.host
         let findings = (origin?.findings ?? []) + Rules.findings(for: observation, settings: settings)
         self.findings = findings.sorted { $0.severity > $1.severity }
         status = Status(worstOf: findings)
         deductions = Scoring.deductions(for: findings)
-        score = Scoring.score(for: findings)
+        score = Scoring.score(for: findings, status: status)
         now = settings.now
     }
 

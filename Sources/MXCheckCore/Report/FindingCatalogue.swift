@@ -34,6 +34,10 @@ public enum FindingID: String, Sendable, CaseIterable {
     case dnsSkipped = "dns.skipped"
     case dnsTimeout = "dns.timeout"
     case dnsServfail = "dns.servfail"
+    case dnsHostUnresolved = "dns.host_unresolved"
+    case inputInvalid = "input.invalid"
+    case runDeadline = "run.deadline"
+    case runLocalError = "run.local_error"
 }
 
 /// The one table of findings: default severity, the concrete fix, and the score deduction per severity.
@@ -217,6 +221,26 @@ public enum FindingCatalogue {
             return CatalogueEntry(
                 severity: .unknown, summary: "the resolver failed (SERVFAIL or another error)",
                 fix: "Fix the domain's delegation or DNSSEC (e.g. check it with dig +cd DOMAIN MX and a DNSSEC analyzer), or use a working resolver with --resolver",
+                deduction: [.unknown: 100])
+        case .dnsHostUnresolved:
+            return CatalogueEntry(
+                severity: .unknown, summary: "a host target has no address: no such name, no A/AAAA, or the lookup failed",
+                fix: "Check the host name's spelling and its A/AAAA records (e.g. dig HOST A and dig HOST AAAA), or give the server's IP address as the target",
+                deduction: [.unknown: 100])
+        case .inputInvalid:
+            return CatalogueEntry(
+                severity: .unknown, summary: "an input target that cannot be parsed",
+                fix: "Write the target as host, host:port, 192.0.2.1:25 or [2001:db8::1]:25 (with --mx: a domain name), one a line",
+                deduction: [.unknown: 100])
+        case .runDeadline:
+            return CatalogueEntry(
+                severity: .unknown, summary: "the run's --deadline passed before this target was done",
+                fix: "Give the run more time (--deadline), check fewer targets per run (--shard K/N), or raise --concurrency",
+                deduction: [.unknown: 100])
+        case .runLocalError:
+            return CatalogueEntry(
+                severity: .unknown, summary: "the check failed on this machine (file descriptors, memory), not at the server",
+                fix: "Lower --concurrency, or raise this machine's open-file limit (ulimit -n; LimitNOFILE= in a systemd unit)",
                 deduction: [.unknown: 100])
         }
     }

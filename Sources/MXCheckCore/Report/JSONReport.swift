@@ -1,38 +1,77 @@
 import Foundation
 
-/// The JSON Lines object for one endpoint, as docs/schema.json describes it.
+/// mxcheck's version, as `--version` and the JSON's `mxcheckVersion` give it.
+public enum MXCheckVersion {
+    public static let current = "0.2.0"
+}
+
+/// The JSON Lines objects, as docs/schema.json describes them: every object carries every top-level key,
+/// null where it does not apply.
 public enum JSONReport {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
+
+    /// Every top-level key, null: what an object starts from.
+    static func base(input: String, checkedAt: Date) -> [String: JSONValue] {
+        var object: [String: JSONValue] = [:]
+        for key in topLevelKeys { object[key] = .null }
+        object["schemaVersion"] = .int(schemaVersion)
+        object["mxcheckVersion"] = .string(MXCheckVersion.current)
+        object["input"] = .string(input)
+        object["checkedAt"] = .string(JSONDates.format(checkedAt))
+        object["findings"] = .array([])
+        object["connections"] = .int(0)
+        return object
+    }
+
+    /// The keys every object carries (docs/json.md lists them).
+    public static let topLevelKeys = [
+        "schemaVersion", "input", "checkedAt", "mxcheckVersion", "domain", "mx", "target", "status", "score", "smtp", "tls",
+        "certificate", "protocols", "ciphers", "groups", "incomplete", "findings", "timings", "connections", "dane", "mtaSts",
+        "tlsRpt",
+    ]
+
+    public static func value(for object: ReportObject) -> JSONValue {
+        switch object {
+        case .endpoint(let report): return value(for: report)
+        case .unchecked(let report): return value(for: report)
+        }
+    }
+
+    static func score(_ score: Int?) -> JSONValue { score.map { .int($0) } ?? .null }
+
+    static func mx(_ host: MXHost) -> JSONValue {
+        .object(["host": .string(host.host), "preference": .int(Int(host.preference)), "dnssec": .null])
+    }
 
     public static func value(for report: EndpointReport) -> JSONValue {
         let observation = report.observation
         let endpoint = observation.endpoint
-        var object: [String: JSONValue] = [
-            "schemaVersion": .int(schemaVersion),
-            "target": .object([
-                "host": .string(endpoint.host), "port": .int(Int(endpoint.port)),
-                "address": .string(endpoint.address), "tls": .string(endpoint.tls.rawValue),
-            ]),
-            "status": .string(report.status.rawValue),
-            "score": .int(report.score),
-            "smtp": .object([
-                "banner": JSONValue(observation.banner),
-                "ehloCapabilities": JSONValue(observation.ehloCapabilities),
-                "ehloCapabilitiesTLS": observation.ehloCapabilitiesTLS.map { JSONValue($0) } ?? .null,
-                "starttlsOffered": JSONValue(observation.starttlsOffered),
-                "injectionTest": injection(observation.injection),
-            ]),
-            "tls": observation.tls.map { tls in
-                .object([
-                    "version": .string(tls.version), "cipher": .string(tls.cipher), "group": JSONValue(tls.group),
-                    "keyExchangeBits": JSONValue(tls.keyExchangeBits),
-                ])
-            } ?? .null,
-            "certificate": certificate(report),
-            "findings": findings(report.findings),
-            "timings": .object(["totalMs": .double(observation.durationMilliseconds)]),
-            "connections": .int(observation.totalConnections),
-        ]
+        var object = base(input: report.input, checkedAt: report.now)
+        object["target"] = .object([
+            "host": .string(endpoint.host), "port": .int(Int(endpoint.port)),
+            "address": .string(endpoint.address), "tls": .string(endpoint.tls.rawValue),
+        ])
+        object["status"] = .string(report.status.rawValue)
+        object["score"] = score(report.score)
+        object["smtp"] = .object([
+            "banner": JSONValue(observation.banner),
+            "ehloCapabilities": JSONValue(observation.ehloCapabilities),
+            "ehloCapabilitiesTLS": observation.ehloCapabilitiesTLS.map { JSONValue($0) } ?? .null,
+            "starttlsOffered": JSONValue(observation.starttlsOffered),
+            "requireTLS": JSONValue(observation.requireTLS),
+            "injectionTest": injection(observation.injection),
+        ])
+        object["tls"] = observation.tls.map { tls in
+            .object([
+                "version": .string(tls.version), "cipher": .string(tls.cipher), "group": JSONValue(tls.group),
+                "keyExchangeBits": JSONValue(tls.keyExchangeBits),
+            ])
+        } ?? .null
+        object["certificate"] = certificate(report)
+        object["findings"] = findings(report.findings)
+        object["timings"] = .object(["totalMs": .double(observation.durationMilliseconds)])
+        object["connections"] = .int(observation.totalConnections)
+        object["incomplete"] = .bool(observation.incomplete)
         if let probe = observation.probe {
             object["protocols"] = .object(Dictionary(uniqueKeysWithValues: ProtocolVersion.allCases.map { version in
                 (version.rawValue, JSONValue(probe.accepts(version)))
@@ -44,25 +83,29 @@ public enum JSONReport {
                 object["groups"] = JSONValue(probe.groups)
             }
         }
-        if observation.incomplete { object["incomplete"] = .bool(true) }
         if let origin = report.origin {
             object["domain"] = .string(origin.domain)
-            object["mx"] = .object(["host": .string(origin.mx.host), "preference": .int(Int(origin.mx.preference))])
+            object["mx"] = mx(origin.mx)
         }
         return .object(object)
     }
 
-    /// A domain with no endpoint: `target` null, its status and its dns.* findings.
-    public static func value(for report: DomainReport) -> JSONValue {
-        .object([
-            "schemaVersion": .int(schemaVersion),
-            "domain": .string(report.domain),
-            "target": .null,
-            "status": .string(report.status.rawValue),
-            "score": .int(report.score),
-            "findings": findings(report.findings),
-            "connections": .int(0),
-        ])
+    /// An object without a check: a domain or MX host without endpoint, an unresolved or invalid target, a
+    /// target the deadline overtook.
+    public static func value(for report: UncheckedReport) -> JSONValue {
+        var object = base(input: report.input, checkedAt: report.checkedAt)
+        object["domain"] = JSONValue(report.domain)
+        object["mx"] = report.mx.map(mx) ?? .null
+        object["target"] = report.target.map { target in
+            .object([
+                "host": .string(target.host), "port": .int(Int(target.port)), "address": JSONValue(target.address),
+                "tls": .string(target.tls.rawValue),
+            ])
+        } ?? .null
+        object["status"] = .string(report.status.rawValue)
+        object["score"] = score(report.score)
+        object["findings"] = findings(report.findings)
+        return .object(object)
     }
 
     static func findings(_ list: [Finding]) -> JSONValue {
@@ -91,7 +134,7 @@ public enum JSONReport {
             "subject": .string(leaf.subject), "issuer": .string(leaf.issuer),
             "notBefore": .string(JSONDates.format(leaf.notBefore)), "notAfter": .string(JSONDates.format(leaf.notAfter)),
             "daysRemaining": .int(Rules.daysRemaining(leaf, now: report.now)),
-            "names": JSONValue(leaf.names), "keyType": .string(leaf.keyType), "keyBits": .int(leaf.keyBits),
+            "names": JSONValue(leaf.names), "namesTotal": .int(leaf.names.count), "keyType": .string(leaf.keyType), "keyBits": .int(leaf.keyBits),
             "signatureAlgorithm": .string(leaf.signatureAlgorithm), "sha256": .string(leaf.sha256),
             "trusted": .bool(verification?.trusted ?? false),
             "verifyError": JSONValue(verification?.errors.first?.message),

@@ -14,6 +14,8 @@ public enum DialogFailure: Sendable, Equatable {
     case starttlsMissing
     case starttlsRejected(SMTPReply)
     case handshakeFailed(String)
+    /// This machine could not make the check (no file descriptors, no memory).
+    case localError(String)
 }
 
 /// Everything one connection showed, as plain values; rules turn it into findings.
@@ -42,5 +44,10 @@ public struct Observation: Sendable {
 
     public init(endpoint: Endpoint) {
         self.endpoint = endpoint
+    }
+
+    /// Whether the EHLO reply inside TLS lists REQUIRETLS (RFC 8689); nil without an EHLO inside TLS.
+    public var requireTLS: Bool? {
+        ehloCapabilitiesTLS.map { Capabilities(lines: $0).contains("REQUIRETLS") }
     }
 }

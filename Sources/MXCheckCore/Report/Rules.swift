@@ -70,6 +70,8 @@ public enum Rules {
         case .handshakeFailed(let reason):
             let how = endpoint.tls == .implicit ? "implicit TLS handshake" : "TLS handshake after STARTTLS"
             return Finding(.starttlsFailed, message: "\(how) failed: \(reason)")
+        case .localError(let reason):
+            return Finding(.runLocalError, message: "the check could not be made on this machine: \(reason)")
         }
     }
 

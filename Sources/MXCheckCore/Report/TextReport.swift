@@ -31,28 +31,49 @@ public struct TextReport: Sendable {
         }
     }
 
-    /// A domain's block in `--mx` mode: a header with its MX hosts in order, then each endpoint.
-    public func renderDomain(_ domain: String, reports: [EndpointReport]) -> String {
-        let sorted = reports.enumerated().sorted { left, right in
-            let a = left.element.origin?.mx, b = right.element.origin?.mx
-            if a?.preference != b?.preference { return (a?.preference ?? 0) < (b?.preference ?? 0) }
-            if a?.host != b?.host { return (a?.host ?? "") < (b?.host ?? "") }
-            return left.offset < right.offset
-        }.map(\.element)
+    /// A target's objects: in `--mx` mode the domain's block (a header with its MX hosts in order, then each
+    /// object), else each object's block.
+    public func render(_ result: TargetResult) -> String {
+        guard let domain = result.domain else { return result.objects.map(render).joined(separator: "\n\n") }
+        if result.objects.count == 1, case .unchecked(let only) = result.objects[0], only.mx == nil {
+            return render(only)
+        }
         var hosts: [String] = []
-        for report in sorted {
-            guard let mx = report.origin?.mx else { continue }
+        for object in result.objects {
+            let mx: MXHost?
+            switch object {
+            case .endpoint(let report): mx = report.origin?.mx
+            case .unchecked(let report): mx = report.mx
+            }
+            guard let mx else { continue }
             let entry = "\(mx.preference) \(mx.host)"
             if !hosts.contains(entry) { hosts.append(entry) }
         }
-        let worst = reports.map(\.status).max() ?? .ok
-        let header = "\(paint(domain, "1;4"))  \(label(worst))  MX \(hosts.joined(separator: ", "))"
-        return header + "\n" + sorted.map(render).joined(separator: "\n\n")
+        let header = "\(paint(domain, "1;4"))  \(label(result.status))  MX \(hosts.joined(separator: ", "))"
+        return header + "\n" + result.objects.map(render).joined(separator: "\n\n")
     }
 
-    /// A domain with nothing to connect to.
-    public func render(_ report: DomainReport) -> String {
-        var lines = ["\(paint(report.domain, "1;4"))  \(label(report.status))  no endpoint"]
+    public func render(_ object: ReportObject) -> String {
+        switch object {
+        case .endpoint(let report): return render(report)
+        case .unchecked(let report): return render(report)
+        }
+    }
+
+    private func scoreText(_ score: Int?) -> String { score.map { "score \($0)/100" } ?? "score -" }
+
+    /// An object without a check: a domain or MX host with nothing to connect to, an unresolved or invalid
+    /// target, a target the deadline overtook.
+    public func render(_ report: UncheckedReport) -> String {
+        let name: String
+        if let target = report.target {
+            let port = target.address.map { IPAddressText.isIPv6($0) ? "[\($0)]:\(target.port)" : "\($0):\(target.port)" } ?? "port \(target.port)"
+            name = "\(report.mx.map { "MX \($0.preference) " } ?? "")\(target.host) \(port)"
+        } else {
+            name = report.domain ?? report.input
+        }
+        let what = report.target == nil && report.domain != nil ? "  no endpoint" : "  \(scoreText(report.score))"
+        var lines = ["\(paint(name, report.domain != nil && report.target == nil ? "1;4" : "1"))  \(label(report.status))\(what)"]
         for finding in report.findings {
             lines.append("    \(label(finding.severity)) \(finding.id.rawValue): \(finding.message)")
             lines.append("             fix: \(finding.fix)")
@@ -109,7 +130,7 @@ public struct TextReport: Sendable {
         let where_ = IPAddressText.isIPv6(endpoint.address) ? "[\(endpoint.address)]:\(endpoint.port)" : "\(endpoint.address):\(endpoint.port)"
         let name = endpoint.host == endpoint.address ? where_ : "\(endpoint.host) \(where_)"
         var lines: [String] = []
-        lines.append("\(paint(name, "1")) (\(endpoint.tls.rawValue))  \(label(report.status))  score \(report.score)/100")
+        lines.append("\(paint(name, "1")) (\(endpoint.tls.rawValue))  \(label(report.status))  \(scoreText(report.score))")
         func row(_ key: String, _ value: String) {
             lines.append("  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) + value)
         }
@@ -160,7 +181,7 @@ public struct TextReport: Sendable {
         }
         if !report.deductions.isEmpty {
             let parts = report.deductions.map { "-\($0.points) \($0.id.rawValue)" }.joined(separator: " ")
-            row("score", "100 \(parts) = \(report.score)")
+            row("score", "100 \(parts) = \(report.score.map(String.init) ?? "-")")
         }
         let connections = observation.totalConnections
         row("took", "\(Int(observation.durationMilliseconds.rounded())) ms, \(connections) connection\(connections == 1 ? "" : "s")")

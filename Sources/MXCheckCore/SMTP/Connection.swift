@@ -1,30 +1,62 @@
 import Foundation
+import Synchronization
 
-/// A point in monotonic time by which a phase must end.
+/// Raised once to end every wait that carries it: a signal, or the run's own deadline.
+public final class StopSignal: Sendable {
+    private let raised = Atomic<Bool>(false)
+
+    public init() {}
+
+    public func raise() { raised.store(true, ordering: .releasing) }
+
+    public var isRaised: Bool { raised.load(ordering: .acquiring) }
+}
+
+/// A point in monotonic time by which a phase must end; a raised `stop` ends it early.
 public struct Deadline: Sendable {
     public let uptimeNanoseconds: UInt64
+    public let stop: StopSignal?
 
-    public init(secondsFromNow seconds: Double) {
-        let nanos = UInt64(max(0, seconds) * 1_000_000_000)
+    /// How long one wait sleeps at most when a stop signal can end it, so a raised signal is seen promptly.
+    static let stopSliceMilliseconds: Int32 = 100
+
+    public init(secondsFromNow seconds: Double, stop: StopSignal? = nil) {
+        let nanos = UInt64(min(max(0, seconds), 1e9) * 1_000_000_000)
         uptimeNanoseconds = DispatchTime.now().uptimeNanoseconds &+ nanos
+        self.stop = stop
     }
 
-    init(uptimeNanoseconds: UInt64) {
+    init(uptimeNanoseconds: UInt64, stop: StopSignal? = nil) {
         self.uptimeNanoseconds = uptimeNanoseconds
+        self.stop = stop
     }
 
+    /// What one poll may wait: the time left, in slices when a stop signal may end it early.
     public var remainingMilliseconds: Int32 {
+        if let stop, stop.isRaised { return 0 }
         let now = DispatchTime.now().uptimeNanoseconds
         guard uptimeNanoseconds > now else { return 0 }
-        return Int32(min(UInt64(Int32.max), (uptimeNanoseconds - now + 999_999) / 1_000_000))
+        let left = Int32(min(UInt64(Int32.max), (uptimeNanoseconds - now + 999_999) / 1_000_000))
+        return stop == nil ? left : min(left, Self.stopSliceMilliseconds)
     }
 
-    public var hasPassed: Bool { DispatchTime.now().uptimeNanoseconds >= uptimeNanoseconds }
+    public var secondsRemaining: Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        return uptimeNanoseconds > now ? Double(uptimeNanoseconds - now) / 1e9 : 0
+    }
+
+    public var hasPassed: Bool { DispatchTime.now().uptimeNanoseconds >= uptimeNanoseconds || (stop?.isRaised ?? false) }
 
     /// The earlier of this deadline and one `seconds` from now.
     public func capped(atSecondsFromNow seconds: Double) -> Deadline {
-        let other = Deadline(secondsFromNow: seconds)
+        let other = Deadline(secondsFromNow: seconds, stop: stop)
         return other.uptimeNanoseconds < uptimeNanoseconds ? other : self
+    }
+
+    /// The earlier of two deadlines, keeping this one's stop signal.
+    public func capped(at other: Deadline?) -> Deadline {
+        guard let other, other.uptimeNanoseconds < uptimeNanoseconds else { return self }
+        return Deadline(uptimeNanoseconds: other.uptimeNanoseconds, stop: stop ?? other.stop)
     }
 }
 
@@ -34,6 +66,8 @@ public enum ConnectionError: Error, Equatable, CustomStringConvertible {
     case timedOut
     case closedByPeer
     case io(String)
+    /// This machine ran out of something (file descriptors, memory): no verdict on the server.
+    case local(String)
 
     public var description: String {
         switch self {
@@ -41,6 +75,7 @@ public enum ConnectionError: Error, Equatable, CustomStringConvertible {
         case .timedOut: return "timed out"
         case .closedByPeer: return "connection closed by the server"
         case .io(let reason): return reason
+        case .local(let reason): return reason
         }
     }
 }
@@ -70,7 +105,11 @@ public final class TCPConnection {
         guard let bytes = IPAddressText.bytes(of: address) else { throw .connectFailed("not an IP address: \(address)") }
         let family = bytes.count == 4 ? AF_INET : AF_INET6
         let fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .connectFailed("socket: \(errnoText(errno))") }
+        guard fd >= 0 else {
+            let code = errno
+            if [EMFILE, ENFILE, ENOMEM, ENOBUFS].contains(code) { throw .local("socket: \(errnoText(code))") }
+            throw .connectFailed("socket: \(errnoText(code))")
+        }
         let connection = TCPConnection(fd: fd)
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var noDelay: Int32 = 1

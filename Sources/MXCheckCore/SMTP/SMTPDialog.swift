@@ -11,19 +11,23 @@ protocol ByteStream: AnyObject {
 
 extension DialogFailure: Error {}
 
-/// Maps transport trouble to what the user sees, naming the phase.
+/// The phase of a connection that is not yet established.
+let connectingPhase = "connecting"
+
+/// The one mapping of transport trouble to what the user sees, naming the phase.
 func failure(_ error: ConnectionError, phase: String) -> DialogFailure {
     switch error {
     case .timedOut: return .timeout(phase: phase)
-    case .closedByPeer: return .closed(phase: phase)
+    case .local(let reason): return .localError(reason)
     case .connectFailed(let reason): return .connectFailed(reason)
-    case .io(let reason): return .protocolError("\(reason) while \(phase)")
+    case .closedByPeer: return phase == connectingPhase ? .connectFailed("connection reset") : .closed(phase: phase)
+    case .io(let reason): return phase == connectingPhase ? .connectFailed(reason) : .protocolError("\(reason) while \(phase)")
     }
 }
 
 final class PlainStream: ByteStream {
     let connection: TCPConnection
-    var phase = "connecting"
+    var phase = connectingPhase
 
     init(connection: TCPConnection) {
         self.connection = connection

@@ -36,12 +36,17 @@ public enum ResolutionError: Error, Equatable, CustomStringConvertible {
 public enum SystemResolver {
     /// The addresses of a target, A and AAAA, in the resolver's order without duplicates.
     public static func addresses(of target: Target, family: AddressFamilyFilter, timeout: Double) throws(ResolutionError) -> [String] {
+        try addresses(of: target, family: family, deadline: Deadline(secondsFromNow: timeout), timeout: timeout)
+    }
+
+    /// `timeout` is what messages say the bound was; `deadline` (and its stop signal) ends the wait.
+    public static func addresses(of target: Target, family: AddressFamilyFilter, deadline: Deadline, timeout: Double) throws(ResolutionError) -> [String] {
         let all: [String]
         switch target.host {
         case .ipv4(let address), .ipv6(let address):
             all = [address]
         case .name(let name):
-            all = try lookup(name, timeout: timeout)
+            all = try lookup(name, deadline: deadline, timeout: timeout)
         }
         let admitted = all.filter { family.admits($0) }
         guard !admitted.isEmpty else { throw .noAddressInFamily(host: target.hostText) }
@@ -54,7 +59,7 @@ public enum SystemResolver {
     }
 
     /// getaddrinfo has no time bound of its own: it runs on its own thread and is abandoned at the deadline.
-    static func lookup(_ name: String, timeout: Double) throws(ResolutionError) -> [String] {
+    static func lookup(_ name: String, deadline: Deadline, timeout: Double) throws(ResolutionError) -> [String] {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
@@ -64,8 +69,8 @@ public enum SystemResolver {
         }
         thread.stackSize = 256 * 1024
         thread.start()
-        if done.wait(timeout: .now() + timeout) == .timedOut {
-            throw .timeout(host: name, seconds: timeout)
+        while done.wait(timeout: .now() + .milliseconds(Int(max(1, deadline.remainingMilliseconds)))) == .timedOut {
+            if deadline.hasPassed { throw .timeout(host: name, seconds: timeout) }
         }
         let result = outcome.lock.withLock { outcome.result }
         switch result {
