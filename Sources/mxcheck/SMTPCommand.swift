@@ -373,11 +373,11 @@ enum OpenFiles {
             raised.rlim_cur = limit.rlim_max
             if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
         }
-        let reserve = 64 + 2 * lookups
+        let reserve = 32 + 2 * min(lookups, wanted)
         let available = Int(min(limit.rlim_cur, 1 << 30)) - reserve
         let allowed = max(1, available / 2)
         if wanted > allowed {
-            say("--concurrency \(wanted) needs about \(2 * wanted + reserve) open files, but the limit is \(limit.rlim_cur): checking \(allowed) endpoints at once")
+            say("--concurrency \(wanted) needs about \(2 * wanted + reserve) open files, but the limit is \(limit.rlim_cur): checking \(allowed) endpoint\(allowed == 1 ? "" : "s") at once")
             return allowed
         }
         return wanted

@@ -15,7 +15,9 @@ final class CommandLineTests: EndToEndTestCase {
     }
 
     func testUsageErrorsExitUnknownWithoutAStackTrace() {
-        for arguments in [["smtp"], ["smtp", "--timeout", "0", "x.example"], ["smtp", "--tls", "sometimes", "x.example"], ["smtp", "-4", "-6", "x.example"], ["smtp", "bad host!"], ["smtp", "[::1"], ["smtp", "mx.example.com:99999"], ["frobnicate"]] {
+        for arguments in [["smtp"], ["smtp", "--timeout", "0", "x.example"], ["smtp", "--tls", "sometimes", "x.example"], ["smtp", "-4", "-6", "x.example"],
+                          ["smtp", "--shard", "5/4", "x.example"], ["smtp", "--shard", "a/b", "x.example"], ["smtp", "--resume", "x.jsonl", "x.example"],
+                          ["smtp", "--concurrency", "10001", "x.example"], ["smtp", "--deadline", "0", "x.example"], ["frobnicate"]] {
             let result = mxcheck(arguments)
             XCTAssertEqual(result.status, 3, arguments.joined(separator: " "))
             XCTAssertTrue(result.stdout.isEmpty, arguments.joined(separator: " "))
@@ -24,10 +26,38 @@ final class CommandLineTests: EndToEndTestCase {
         }
     }
 
-    func testUnresolvableHostIsUnknown() {
-        let result = mxcheck(["smtp", "--timeout", "10", "no-such-host.invalid"])
+    /// A target that cannot be parsed is answered like an input line: an object with input.invalid, not a usage error.
+    func testUnparsableTargetsAreAnsweredWithAnObject() throws {
+        for text in ["bad host!", "[::1", "mx.example.com:99999"] {
+            let result = mxcheck(["smtp", "--json", text])
+            XCTAssertEqual(result.status, 3, text)
+            let object = try object(result)
+            XCTAssertEqual(object["input"] as? String, text)
+            XCTAssertTrue(object["target"] is NSNull, text)
+            XCTAssertTrue(object["score"] is NSNull, "no score for a check that was not made")
+            XCTAssertEqual(object["status"] as? String, "unknown")
+            XCTAssertEqual(findingIDs(object), ["input.invalid"], text)
+            XCTAssertEqual(object["connections"] as? Int, 0)
+        }
+        let text = mxcheck(["smtp", "mx.example.com:99999"])
+        XCTAssertTrue(text.stdout.contains("input.invalid: 'mx.example.com:99999' is not a target: invalid port '99999'"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("score -"), text.stdout)
+    }
+
+    /// A host that does not resolve (asked of the lab's DNS server) is one object with address null, and exit 3.
+    func testUnresolvableHostIsAnsweredUnknown() throws {
+        let dns = try DNSLab.shared()
+        let result = mxcheck(["smtp", "--json", "--resolver", "127.0.0.1:\(dns.port)", "--timeout", "10", "no-such-host.lab.example"])
         XCTAssertEqual(result.status, 3)
-        XCTAssertTrue(result.stderr.contains("no-such-host.invalid"))
+        let object = try object(result)
+        XCTAssertEqual(object["input"] as? String, "no-such-host.lab.example")
+        XCTAssertEqual(field(object, "target.host") as? String, "no-such-host.lab.example")
+        XCTAssertTrue(field(object, "target.address") is NSNull)
+        XCTAssertEqual(field(object, "target.port") as? Int, 25)
+        XCTAssertEqual(findingIDs(object), ["dns.host_unresolved"])
+        XCTAssertEqual(finding("dns.host_unresolved", in: object)?["severity"] as? String, "unknown")
+        XCTAssertTrue((finding("dns.host_unresolved", in: object)?["message"] as? String ?? "").contains("no such host"), result.stdout)
+        XCTAssertTrue(object["score"] is NSNull)
     }
 
     func testUnreadableCAFileIsAUsageError() {
@@ -124,28 +154,34 @@ final class CommandLineTests: EndToEndTestCase {
         XCTAssertEqual(matching.status, 0, "dual.lab.example matches *.lab.example: \(matching.stdout)")
     }
 
-    func testNoAddressInTheFamilyIsUnknown() {
-        let result = mxcheck(["smtp", "-6", "localhost:25"])
+    func testNoAddressInTheFamilyIsUnknown() throws {
+        let result = mxcheck(["smtp", "--json", "-6", "127.0.0.1:25"])
         XCTAssertEqual(result.status, 3)
-        XCTAssertTrue(result.stderr.contains("no address in the requested family"))
+        let object = try object(result)
+        XCTAssertEqual(findingIDs(object), ["dns.host_unresolved"])
+        XCTAssertTrue(result.stdout.contains("no address in the requested family"), result.stdout)
     }
 
     func testInputFileMixingGoodBrokenAndBadLines() throws {
         let valid = try lab.case("valid").target
         let expiring = try lab.case("expiring_warn").target
         let broken = try lab.case("no_starttls").target
-        let text = "# a batch\n\(valid)\n\nbad host!\n\(expiring)   # expires soon\nno-such-host.invalid\n\(broken)\n"
-        let result = mxcheck(["smtp", "--json", "--ca-file", lab.rootCA, "--timeout", "10", "--input", "-"], stdin: text)
+        let dns = try DNSLab.shared()
+        let text = "# a batch\n\(valid)\n\nbad host!\n\(expiring)   # expires soon\nno-such-host.lab.example\n\(broken)\n\(valid)\n"
+        let result = mxcheck(["smtp", "--json", "--resolver", "127.0.0.1:\(dns.port)", "--ca-file", lab.rootCA, "--timeout", "10", "--input", "-"], stdin: text)
         let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        XCTAssertEqual(objects.count, 3, "one object per checked endpoint; the bad lines only on stderr: \(result.stderr)")
-        XCTAssertEqual(Set(objects.compactMap { $0["status"] as? String }), ["ok", "warning", "critical"])
-        XCTAssertTrue(result.stderr.contains("stdin:4: invalid host 'bad host!'"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("no-such-host.invalid"), result.stderr)
+        XCTAssertEqual(objects.count, 5, "one object per target, the repeated one answered once: \(result.stdout)")
+        XCTAssertEqual(objects.compactMap { $0["input"] as? String }.sorted(), [valid, expiring, broken, "bad host!", "no-such-host.lab.example"].sorted())
+        XCTAssertEqual(Set(objects.compactMap { $0["status"] as? String }), ["ok", "warning", "critical", "unknown"])
+        let bad = try XCTUnwrap(objects.first { $0["input"] as? String == "bad host!" })
+        XCTAssertEqual(findingIDs(bad), ["input.invalid"])
+        XCTAssertTrue((finding("input.invalid", in: bad)?["message"] as? String ?? "").contains("invalid host 'bad host!'"))
+        XCTAssertEqual(result.stderr, "", "results go to stdout, nothing to stderr")
         XCTAssertEqual(result.status, 2, "CRITICAL outranks the UNKNOWN of the bad lines")
 
         let onlyWarnings = mxcheck(["smtp", "--json", "--ca-file", lab.rootCA, "--input", "-"], stdin: "\(expiring)\nbad host!\n")
         XCTAssertEqual(onlyWarnings.status, 3, "UNKNOWN outranks WARNING")
-        XCTAssertEqual(onlyWarnings.stdout.split(separator: "\n").count, 1)
+        XCTAssertEqual(onlyWarnings.stdout.split(separator: "\n").count, 2)
     }
 
     func testMissingInputFileIsUnknown() {
@@ -159,8 +195,8 @@ final class CommandLineTests: EndToEndTestCase {
         let targets = try ["valid", "expired", "greet_421"].map { try lab.case($0).target }.joined(separator: " ")
         let command = "\(Self.binary) smtp --json --ca-file \(lab.rootCA) \(targets) >/dev/null"
         let onTerminal = Command.run(["/usr/bin/script", "-qec", command, "/dev/null"], environment: plainEnvironment(["TERM": "xterm"]))
-        XCTAssertTrue(onTerminal.stdout.contains("[3/3] 2 failed"), onTerminal.stdout)
-        XCTAssertTrue(onTerminal.stdout.contains("3 endpoints: 1 ok, 0 warning, 1 critical, 1 unknown"), onTerminal.stdout)
+        XCTAssertTrue(onTerminal.stdout.contains("[3 done] 2 failed"), onTerminal.stdout)
+        XCTAssertTrue(onTerminal.stdout.contains("3 targets, 3 results: 1 ok, 0 warning, 1 critical, 1 unknown"), onTerminal.stdout)
         let piped = mxcheck(["smtp", "--json", "--ca-file", lab.rootCA] + targets.split(separator: " ").map(String.init))
         XCTAssertEqual(piped.stderr, "", "no progress or summary when stderr is not a terminal")
         XCTAssertEqual(piped.stdout.split(separator: "\n").count, 3, "nothing but results on stdout")

@@ -104,7 +104,9 @@ final class DNSResolutionTests: XCTestCase {
     func testMXThatIsAnIPAddressIsFlaggedAndNotChecked() throws {
         let result = try resolve("ip-literal.lab.example")
         XCTAssertEqual(rows(result), ["mx2.lab.example 20 127.0.0.3"])
-        XCTAssertEqual(ids(result.endpoints[0].findings), ["dns.mx_ip_literal"])
+        XCTAssertEqual(ids(result.endpoints[0].findings), [], "the IP-literal MX is an object of its own")
+        XCTAssertEqual(result.hostsWithoutEndpoint.map(\.mx), [MXHost(host: "192.0.2.1", preference: 10)])
+        XCTAssertEqual(result.hostsWithoutEndpoint.first.map { ids($0.findings) }, ["dns.mx_ip_literal"])
         XCTAssertTrue(result.findings[0].message.contains("192.0.2.1"), result.findings[0].message)
     }
 

@@ -56,6 +56,22 @@ final class DomainModeTests: EndToEndTestCase {
         XCTAssertEqual(objects[0]["connections"] as? Int, 0)
     }
 
+    /// An MX host without address beside a healthy one: an object of its own (address null, its mx, its
+    /// finding), and the healthy host's object does not carry that finding.
+    func testMXHostWithoutAddressIsAnObjectOfItsOwn() throws {
+        let (result, objects) = try domains(["half-empty"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(objects.count, 2)
+        XCTAssertEqual(objects.compactMap { field($0, "mx.host") as? String }, ["no-address-host.lab.example", "mx2.lab.example"], "in MX order")
+        XCTAssertTrue(field(objects[0], "target.address") is NSNull)
+        XCTAssertEqual(field(objects[0], "target.host") as? String, "no-address-host.lab.example")
+        XCTAssertEqual(findingIDs(objects[0]), ["dns.mx_no_address"])
+        XCTAssertEqual(objects[0]["connections"] as? Int, 0)
+        XCTAssertEqual(findingIDs(objects[1]), [])
+        XCTAssertEqual(objects[1]["status"] as? String, "ok")
+        XCTAssertTrue(objects.allSatisfy { $0["input"] as? String == "half-empty.lab.example" })
+    }
+
     func testNXDomainAndMXWithoutAddress() throws {
         let (result, objects) = try domains(["does-not-exist", "no-address"])
         XCTAssertEqual(result.status, 2)
@@ -132,8 +148,11 @@ final class DomainModeTests: EndToEndTestCase {
         let result = mxcheck(["smtp", "--mx", "--json", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "--input", "-"], stdin: input)
         let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         XCTAssertEqual(Set(objects.compactMap { $0["domain"] as? String }), ["two-mx.lab.example", "null-mx.lab.example", "does-not-exist.lab.example", "dual.lab.example"])
-        XCTAssertEqual(objects.count, 2 + 1 + 1 + 2)
-        XCTAssertTrue(result.stderr.contains("stdin:6"), result.stderr)
+        XCTAssertEqual(objects.count, 2 + 1 + 1 + 1 + 2)
+        let invalid = try XCTUnwrap(objects.first { $0["input"] as? String == "not a domain!" })
+        XCTAssertEqual(findingIDs(invalid), ["input.invalid"])
+        XCTAssertTrue(invalid["domain"] is NSNull)
+        XCTAssertEqual(Set(objects.compactMap { $0["input"] as? String }).count, 5, "every object carries its input")
         XCTAssertEqual(result.status, 2)
     }
 }

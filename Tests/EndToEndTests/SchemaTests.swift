@@ -27,21 +27,31 @@ final class SchemaTests: EndToEndTestCase {
                                    "--ca-file", lab.rootCA, "two-mx.lab.example", "null-mx.lab.example"]).stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(domainLines.count, 3)
         lines += domainLines
-        XCTAssertEqual(lines.count, cases.count + 5)
+        // Objects that answer without a check: an input that cannot be parsed, a host that does not resolve
+        // (through the lab's resolver), an MX host without address beside a healthy one, a target the deadline overtook.
+        let unchecked = mxcheck(["smtp", "--json", "--resolver", "127.0.0.1:\(dns.port)", "bad host!", "nowhere.lab.example"]).stdout
+        let partial = mxcheck(["smtp", "--mx", "--json", "--resolver", "127.0.0.1:\(dns.port)", "--port", String(pool.port),
+                               "--ca-file", lab.rootCA, "half-empty.lab.example"]).stdout
+        let late = mxcheck(["smtp", "--json", "--deadline", "0.5", "--timeout", "5", try lab.case("never_greets").target]).stdout
+        let extra = (unchecked + partial + late).split(separator: "\n").map(String.init)
+        XCTAssertEqual(extra.count, 5, unchecked + partial + late)
+        XCTAssertTrue(late.contains("run.deadline"), late)
+        lines += extra
+        XCTAssertEqual(lines.count, cases.count + 10)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-schema-\(getpid()).jsonl")
         try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let python = ["/usr/bin/env", "python3", "\(Lab.packageRoot)/Tests/Lab/validate_schema.py", "\(Lab.packageRoot)/docs/schema.json", file.path]
         let validation = Command.run(python, timeout: 60)
         XCTAssertEqual(validation.status, 0, validation.stdout + validation.stderr)
-        XCTAssertTrue(validation.stdout.contains("\(cases.count + 5) objects valid"), validation.stdout)
+        XCTAssertTrue(validation.stdout.contains("\(cases.count + 10) objects valid"), validation.stdout)
     }
 
     func testTheSchemaRejectsAWrongObject() throws {
         // The validator must be able to fail: a real object with a field of the wrong type.
         let target = try lab.case("valid")
         let result = mxcheck(["smtp", "--json", "--ca-file", lab.rootCA, target.target])
-        let broken = result.stdout.replacingOccurrences(of: "\"schemaVersion\":1", with: "\"schemaVersion\":\"1\"")
+        let broken = result.stdout.replacingOccurrences(of: "\"schemaVersion\":2", with: "\"schemaVersion\":\"2\"")
         XCTAssertNotEqual(broken, result.stdout)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-schema-bad-\(getpid()).jsonl")
         try broken.write(to: file, atomically: true, encoding: .utf8)

@@ -192,6 +192,10 @@ bare            TXT     "no MX, no A, no AAAA"
 ; An MX host that exists but has no address.
 no-address      MX      10 no-address-host.$zone.
 
+; An MX host without address beside a good one: the empty host is an object of its own.
+half-empty      MX      10 no-address-host.$zone.
+half-empty      MX      20 mx2.$zone.
+
 ; An MX host that does not exist.
 missing-host    MX      10 nonexistent-host.$zone.
 
@@ -266,6 +270,7 @@ domains = {
     d("implicit"): "no MX, A 127.0.0.5: implicit MX, dns.implicit_mx",
     d("bare"): "no MX, no A/AAAA (only TXT): dns.implicit_mx and dns.mx_no_address, no endpoint",
     d("no-address"): "MX no-address-host, which exists (TXT) but has no A/AAAA: dns.mx_no_address",
+    d("half-empty"): "MX 10 no-address-host (no A/AAAA) and MX 20 mx2: an MX host object with dns.mx_no_address, mx2 checked",
     d("missing-host"): "MX nonexistent-host, which does not exist: dns.nxdomain for the host",
     d("cname"): "MX 10 mx-alias (CNAME to mx1, 127.0.0.2) and MX 20 mx2: dns.mx_cname, both checked",
     d("ip-literal"): "MX 10 192.0.2.1. and MX 20 mx2: dns.mx_ip_literal, only mx2 checked",

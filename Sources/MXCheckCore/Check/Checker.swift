@@ -53,7 +53,7 @@ public struct Checker: Sendable {
         var probe: InjectionProbe?
         var greeted = false
         let startProbe = { () -> InjectionProbe in
-            InjectionProbe.start(checker: self, endpoint: endpoint, timeout: settings.timeout, stop: stop, transcript: transcript, gate: gate)
+            InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript, gate: gate)
         }
         do {
             try run(endpoint, deadline: deadline, into: &observation, record: record) {

@@ -23,20 +23,23 @@ final class InjectionProbe: @unchecked Sendable {
     private var outcome = Outcome(result: .inconclusive(reason: "the probe did not finish"), connected: false)
     private var thread: JoinableThread?
 
-    /// Starts the probe on a thread of its own; its time bound starts once it holds a slot of `gate`.
+    /// Starts the probe on a thread of its own, bound by the check's `deadline`; the time it waits for a slot
+    /// of `gate` is added to that bound, since waiting for one's turn is no fault of the server.
     static func start(
-        checker: Checker, endpoint: Endpoint, timeout: Double, stop: StopSignal?, transcript: (@Sendable (String) -> Void)?,
+        checker: Checker, endpoint: Endpoint, deadline checkDeadline: Deadline, transcript: (@Sendable (String) -> Void)?,
         gate: ConnectionGate?
     ) -> InjectionProbe {
         let probe = InjectionProbe()
         probe.thread = JoinableThread(stackSize: 512 << 10) {
             defer { releaseOpenSSLThreadState() }
-            if let gate, !gate.acquire(before: Deadline(secondsFromNow: timeout, stop: stop)) {
+            let waitStarted = DispatchTime.now().uptimeNanoseconds
+            if let gate, !gate.acquire(before: Deadline(secondsFromNow: checker.settings.timeout, stop: checkDeadline.stop)) {
                 probe.lock.withLock { probe.outcome = Outcome(result: .inconclusive(reason: "no connection slot within the time bound"), connected: false) }
                 return
             }
             defer { gate?.release() }
-            let deadline = Deadline(secondsFromNow: timeout, stop: stop)
+            let waited = DispatchTime.now().uptimeNanoseconds - waitStarted
+            let deadline = Deadline(uptimeNanoseconds: checkDeadline.uptimeNanoseconds &+ waited, stop: checkDeadline.stop)
             var connected = false
             let result = probe.run(checker: checker, endpoint: endpoint, deadline: deadline, connected: &connected) { line in
                 transcript?("[injection probe] " + line)
