@@ -92,6 +92,7 @@ sanitize: lab-deps
 bench: release bench-deps
 	@bash Tests/Lab/bench.sh .build/release/mxcheck
 	@bash Tests/Lab/bench_batch.sh .build/release/mxcheck
+	@bash Tests/Lab/bench_engine.sh .build/release/mxcheck
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -127,6 +127,14 @@ final class DNSResolutionTests: XCTestCase {
         XCTAssertEqual(result.findings.map(\.message), ["mx.many-addr.lab.example has 12 addresses: checked the first 10; skipped 127.0.1.11, 127.0.1.12"])
     }
 
+    func testMXHostWithoutAddressBesideAGoodOne() throws {
+        let result = try resolve("half-empty.lab.example")
+        XCTAssertEqual(rows(result), ["mx2.lab.example 20 127.0.0.3"])
+        XCTAssertEqual(result.endpoints[0].findings, [])
+        XCTAssertEqual(result.hostsWithoutEndpoint.map(\.mx), [MXHost(host: "no-address-host.lab.example", preference: 10)])
+        XCTAssertEqual(result.hostsWithoutEndpoint.first.map { ids($0.findings) }, ["dns.mx_no_address"])
+    }
+
     func testDomainThatDoesNotExist() throws {
         let result = try resolve("does-not-exist.lab.example")
         XCTAssertEqual(result.endpoints, [])
@@ -138,7 +146,7 @@ final class DNSResolutionTests: XCTestCase {
         // A domain added to dns.sh without a test here fails this test.
         let tested = Set([
             "two-mx", "dual", "null-mx", "implicit", "bare", "no-address", "missing-host", "cname", "ip-literal", "many-mx",
-            "many-addr", "does-not-exist",
+            "many-addr", "does-not-exist", "half-empty",
         ].map { "\($0).lab.example" })
         XCTAssertEqual(Set(lab.domains.keys), Set(tested))
     }

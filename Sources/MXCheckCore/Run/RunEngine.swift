@@ -152,6 +152,10 @@ public final class RunEngine: Sendable {
             }
             if ending == .deadline { return state.answer(deadlineAnswer(text, stub: stub(for: target), now: now)) }
             if target.isIPLiteral {
+                guard configuration.family.admits(target.hostText) else {
+                    let finding = Finding(.dnsHostUnresolved, message: ResolutionError.noAddressInFamily(host: target.hostText).description)
+                    return state.answer(TargetResult(input: text, domain: nil, objects: [.unchecked(UncheckedReport(input: text, checkedAt: now, target: stub(for: target), findings: [finding]))]))
+                }
                 let endpoints = Endpoint.endpoints(for: target, addresses: [target.hostText], tls: configuration.tls, servername: configuration.serverName)
                 return schedule(text, domain: nil, endpoints: endpoints.map { ($0, nil) }, extra: [], state: state)
             }
