@@ -92,8 +92,9 @@ public enum Rules {
         return findings
     }
 
+    /// An `ffdhe*` or `dh<bits>` group (the group table's spelling), or a DHE suite.
     static func isFiniteFieldDH(group: String, cipher: String) -> Bool {
-        group == "DH" || group.hasPrefix("ffdhe") || cipher.contains("_DHE_")
+        KeyExchangeGroup(name: group)?.isFiniteField == true || cipher.contains("_DHE_")
     }
 
     static func certificateFindings(
