@@ -260,3 +260,54 @@ int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char
     unsigned int size = 0;
     return EVP_Digest(data, length, out, &size, EVP_sha256(), NULL) == 1 && size == 32 ? 1 : 0;
 }
+
+GENERAL_NAMES *CMXCheckShims_X509_subject_alt_names(X509 *cert) {
+    return X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+}
+
+int CMXCheckShims_GENERAL_NAMES_num(const GENERAL_NAMES *names) {
+    return names == NULL ? 0 : sk_GENERAL_NAME_num(names);
+}
+
+int CMXCheckShims_GENERAL_NAMES_text_at(const GENERAL_NAMES *names, int index, int *kind, char *buf, int capacity) {
+    *kind = -1;
+    if (names == NULL || capacity <= 0 || index < 0 || index >= sk_GENERAL_NAME_num(names)) {
+        return -1;
+    }
+    const GENERAL_NAME *name = sk_GENERAL_NAME_value(names, index);
+    if (name->type == GEN_DNS) {
+        const ASN1_IA5STRING *dns = name->d.dNSName;
+        int length = ASN1_STRING_length(dns);
+        if (length >= capacity) {
+            length = capacity - 1;
+        }
+        memcpy(buf, ASN1_STRING_get0_data(dns), (size_t)length);
+        buf[length] = 0;
+        *kind = 0;
+        return length;
+    }
+    if (name->type == GEN_IPADD) {
+        const ASN1_OCTET_STRING *ip = name->d.iPAddress;
+        const unsigned char *bytes = ASN1_STRING_get0_data(ip);
+        int length = ASN1_STRING_length(ip);
+        if (length == 4) {
+            *kind = 1;
+            int written = snprintf(buf, (size_t)capacity, "%u.%u.%u.%u", bytes[0], bytes[1], bytes[2], bytes[3]);
+            return written < capacity ? written : capacity - 1;
+        }
+        if (length == 16) {
+            int written = 0;
+            for (int i = 0; i < 16 && written < capacity; i += 2) {
+                written += snprintf(buf + written, (size_t)(capacity - written), i == 0 ? "%x" : ":%x",
+                                    (unsigned)(bytes[i] << 8 | bytes[i + 1]));
+            }
+            *kind = 1;
+            return written < capacity ? written : capacity - 1;
+        }
+    }
+    return -1;
+}
+
+void CMXCheckShims_GENERAL_NAMES_free(GENERAL_NAMES *names) {
+    GENERAL_NAMES_free(names);
+}

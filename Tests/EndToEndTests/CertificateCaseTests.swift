@@ -142,8 +142,27 @@ final class CertificateCaseTests: EndToEndTestCase {
     func testRSA1024WithSHA1Signature() throws {
         let (status, json) = try check("weak_key")
         XCTAssertEqual(status, 2)
-        XCTAssertEqual(findingIDs(json), ["cert.weak_key", "cert.weak_signature"])
+        XCTAssertEqual(findingIDs(json), ["cert.weak_key", "cert.weak_signature"], "the specific findings stand instead of cert.untrusted")
         XCTAssertEqual(field(json, "certificate.keyBits") as? Int, 1024)
         XCTAssertEqual(field(json, "certificate.signatureAlgorithm") as? String, "sha1WithRSAEncryption")
+        // Trusted means what a default OpenSSL 3 client accepts (security level 2), though the handshake still completes.
+        XCTAssertEqual(field(json, "certificate.trusted") as? Bool, false)
+        XCTAssertEqual(field(json, "certificate.verifyError") as? String, "EE certificate key too weak")
+        XCTAssertEqual(field(json, "tls.version") as? String, "TLSv1.3")
+    }
+
+    func testTheLastOf1001NamesMatches() throws {
+        let (status, json) = try check("many_names", ["--servername", "mx.lab.example"])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(findingIDs(json), [])
+        XCTAssertEqual(field(json, "certificate.hostnameMatch") as? Bool, true, "mx.lab.example is the 1,001st name")
+        XCTAssertEqual(field(json, "certificate.trusted") as? Bool, true)
+        let names = field(json, "certificate.names") as? [String] ?? []
+        XCTAssertEqual(names.first, "n1.lab.example")
+        XCTAssertLessThan(names.count, 1001, "the display list is capped")
+        // certificate.namesTotal arrives with the JSON wiring of CertificateFacts.namesTotal; from then on it is checked.
+        if let total = field(json, "certificate.namesTotal") {
+            XCTAssertEqual(total as? Int, 1001)
+        }
     }
 }

@@ -65,6 +65,35 @@ final class ProbeCommandTests: EndToEndTestCase {
         XCTAssertTrue(suites(json, "TLSv1.2").allSatisfy { $0.contains("_DHE_") || $0.contains("_DH_") }, "\(suites(json, "TLSv1.2"))")
     }
 
+    /// One spelling: the basic check's group and the probe's groups come from the same table (IANA names).
+    func testTLSGroupAndGroupsAreSpelledAlike() throws {
+        let (_, json) = try check("valid", ["--ciphers"])
+        let group = try XCTUnwrap(field(json, "tls.group") as? String)
+        let groups = json["groups"] as? [String] ?? []
+        XCTAssertEqual(group, "x25519", "OpenSSL's X25519 is spelled as IANA registers it")
+        XCTAssertTrue(groups.contains(group), "tls.group \(group) is among groups \(groups)")
+        XCTAssertTrue(groups.contains("secp256r1") && !groups.contains("prime256v1"), "\(groups)")
+        // Postfix's DHE groups (OpenSSL's automatic ones) are not RFC 7919 groups: dh<bits>, never "DH".
+        XCTAssertTrue(groups.contains("dh1024"), "\(groups)")
+        XCTAssertFalse(groups.contains("DH") || groups.contains("X25519"), "\(groups)")
+    }
+
+    func testAFiniteFieldGroupOutsideRFC7919IsDHBits() throws {
+        let (_, json) = try check("dhe1024", ["--ciphers"])
+        XCTAssertEqual(field(json, "tls.group") as? String, "dh1024")
+        XCTAssertEqual(field(json, "tls.keyExchangeBits") as? Int, 1024)
+        XCTAssertEqual(json["groups"] as? [String], ["dh1024"], "the same spelling in the probe's list")
+    }
+
+    /// GnuTLS refuses SSLv3 to TLS 1.1 hellos with a protocol_version alert in a record marked 0xFEFD: "no", not null.
+    func testAVersionAlertInAnOddRecordVersionIsARefusal() throws {
+        let (status, json) = try check("gnutls_version_alert", ["--protocols"])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(json["protocols"] as? [String: Bool], ["SSLv2": false, "SSLv3": false, "TLSv1.0": false, "TLSv1.1": false, "TLSv1.2": true, "TLSv1.3": true])
+        XCTAssertNil(json["incomplete"])
+        XCTAssertEqual(findingIDs(json), [])
+    }
+
     func testNoProbesWithoutWorkingTLS() throws {
         let (_, json) = try check("no_starttls", ["--ciphers"])
         XCTAssertTrue(json["protocols"] is NSNull)

@@ -517,6 +517,11 @@ do_start() {
         "tls_medium_cipherlist=kDHE:@SECLEVEL=0"
     # The server's cipher order wins over the client's (Postfix: tls_preempt_cipherlist).
     add_case server_order "$a" "${ports[i++]}" starttls "$may" "$(chain valid)" tls_preempt_cipherlist=yes
+    # A leaf with 1,001 DNS SANs, mx.lab.example last; its port is picked apart from (and distinct from) the rest.
+    local many_port tries=0
+    while many_port=$(free_ports 1 0) && [[ " ${ports[*]} " == *" $many_port "* ]] && ((tries++ < 10)); do :; done
+    [[ $many_port =~ ^[0-9]+$ && " ${ports[*]} " != *" $many_port "* ]] || fail "could not pick a port for many_names"
+    add_case many_names "$a" "$many_port" starttls "$may" "$(chain many)"
     # LAB_BENCH_ENDPOINTS=N (the batch benchmark, at most 1000): four smtpd services of the valid setup on
     # ports probed free at start, without an address, so each listens on every bench address of
     # inet_interfaces (127.0.2.1 upwards): one pool of smtpd processes a port, as a real server has.

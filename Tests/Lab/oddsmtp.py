@@ -67,6 +67,7 @@ MODES = [
     "rate_limit_after_3",
     "rate_limit_reset",
     "count_concurrent",
+    "gnutls_version_alert",
 ]
 
 
@@ -626,6 +627,72 @@ def mode_rate_limit_reset(c):
     c.server.reset_count("rate_limit_after_3")
     c.reply("221 2.0.0 rate_limit_after_3 count reset")
     c.close_gracefully()
+
+
+# GnuTLS answers an SSLv3, TLS 1.0 or TLS 1.1 hello it refuses with a fatal protocol_version alert in a
+# record marked 0xFEFD (DTLS 1.2); TLS 1.2 and 1.3 hellos get a real handshake.
+GNUTLS_VERSION_ALERT = bytes.fromhex("15fefd00020246")
+
+
+def _peek_client_hello(c):
+    """The client's first TLS record, peeked (left in the socket for the TLS stack); b'' if none came."""
+    end = time.monotonic() + min(10.0, max(c.remaining(), 0.01))
+    data = b""
+    for _ in range(500):
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        c.raw.settimeout(left)
+        try:
+            data = c.raw.recv(16 * 1024 + 5, socket.MSG_PEEK)
+        except socket.timeout:
+            break
+        if not data or (len(data) >= 5 and len(data) >= 5 + (data[3] << 8 | data[4])):
+            break
+        time.sleep(0.01)
+    return data
+
+
+def _highest_version_offered(record):
+    """The highest version a ClientHello record offers: supported_versions, else client_version; 0 if unreadable."""
+    body = record[9:]
+    if len(record) < 5 or record[0] != 0x16 or len(body) < 35:
+        return 0
+    version = body[0] << 8 | body[1]
+    try:
+        i = 34
+        i += 1 + body[i]                           # legacy_session_id
+        i += 2 + (body[i] << 8 | body[i + 1])      # cipher_suites
+        i += 1 + body[i]                           # compression_methods
+        end = min(len(body), i + 2 + (body[i] << 8 | body[i + 1]))
+        i += 2
+        while i + 4 <= end:
+            kind, length = body[i] << 8 | body[i + 1], body[i + 2] << 8 | body[i + 3]
+            data = body[i + 4:i + 4 + length]
+            if kind == 43 and data:                # supported_versions
+                listed = [data[j] << 8 | data[j + 1] for j in range(1, min(len(data) - 1, 1 + data[0]), 2)]
+                known = [v for v in listed if 0x0300 <= v <= 0x0304]
+                if known:
+                    version = max(known)
+            i += 4 + length
+    except IndexError:
+        pass
+    return version
+
+
+def mode_gnutls_version_alert(c):
+    greet(c)
+
+    def starttls(c):
+        c.reply("220 2.0.0 Ready to start TLS")
+        c.log_buffered_lines()
+        if _highest_version_offered(_peek_client_hello(c)) >= 0x0303:
+            c.start_tls()
+            return
+        _read_client_hello(c)
+        c.send(GNUTLS_VERSION_ALERT)
+        c.close_gracefully()
+    command_loop(c, starttls=starttls, offer_starttls=True)
 
 
 HANDLERS = {name: globals()["mode_" + name] for name in MODES}

@@ -11,6 +11,7 @@
 #   unknown-root.pem/.key, unknown-intermediate.pem/.key, unknownca   a hierarchy
 #                                  whose root is NOT root.pem
 #   dh1024.pem                     1024-bit DH parameters (safe prime, PKCS#3)
+#   many                           a leaf of the intermediate with 1,001 DNS SANs, mx.lab.example last
 # Keys are test-only and world-readable. Re-running regenerates everything.
 set -euo pipefail
 
@@ -180,6 +181,7 @@ for name in root intermediate unknown-root unknown-intermediate \
 done
 genkey weak rsa:1024
 genkey ecdsa ec
+genkey many ec
 wait_keys
 
 now_minus_1d=$(stamp "now - 1 day")
@@ -206,6 +208,9 @@ leaf expcrit "$(stamp "now - 60 days")" "$(stamp "now + 3 days")"
 leaf expwarn "$(stamp "now - 60 days")" "$(stamp "now + 10 days")"
 leaf weak "$now_minus_1d" "$(stamp "now + 365 days")" sha1
 LAB_KEY_USAGE="digitalSignature" leaf ecdsa "$now_minus_1d" "$(stamp "now + 365 days")"
+# 1,000 other names, then the MX host's (no IP SANs): every name must count, not the first thousand.
+LAB_KEY_USAGE="digitalSignature" LAB_SAN="$(printf 'DNS:n%d.lab.example,' $(seq 1 1000))DNS:$lab_name" \
+    leaf many "$now_minus_1d" "$(stamp "now + 365 days")"
 
 # The MX hosts of the DNS lab's zone (Tests/Lab/dns.sh), for --mx checks.
 LAB_SAN="DNS:mx.lab.example,DNS:*.lab.example,DNS:*.many-mx.lab.example,DNS:*.many-addr.lab.example,IP:127.0.0.1,IP:::1" \
@@ -232,6 +237,7 @@ for name in valid expired notyet expcrit expwarn mismatch ecdsa weak pool; do
     cat "$build/$name.pem" "$build/intermediate.pem" >"$build/$name.fullchain.pem"
 done
 cat "$build/unknownca.pem" "$build/unknown-intermediate.pem" >"$build/unknownca.fullchain.pem"
+cat "$build/many.pem" "$build/intermediate.pem" >"$build/many.fullchain.pem"
 cp "$build/selfsigned.pem" "$build/selfsigned.fullchain.pem"
 cp "$build/valid.key" "$build/chainless.key"
 cp "$build/valid.pem" "$build/chainless.pem"
@@ -250,6 +256,7 @@ for name in valid expcrit expwarn mismatch ecdsa pool; do
     ossl verify -CAfile "$build/root.pem" -untrusted "$build/intermediate.pem" "$build/$name.pem"
 done
 ossl verify -CAfile "$build/unknown-root.pem" -untrusted "$build/unknown-intermediate.pem" "$build/unknownca.pem"
+ossl verify -CAfile "$build/root.pem" -untrusted "$build/intermediate.pem" "$build/many.pem"
 
 rm -rf "$work"
 chmod 0644 "$build"/*

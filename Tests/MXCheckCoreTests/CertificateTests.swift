@@ -94,6 +94,68 @@ final class CertificateTests: XCTestCase {
         XCTAssertTrue(untrusted.contains(VerifyError.Code.depthZeroSelfSigned), "without the system store the same root is unknown: \(untrusted)")
     }
 
+    /// Security level 2: a 1024-bit key or a SHA-1 signature fails verification, and the specific findings stand
+    /// instead of cert.untrusted; a level-2 error nothing in the chain explains stays cert.untrusted.
+    func testSecurityLevelTwoErrorsAreExplainedByTheSpecificFindings() {
+        let now = Self.date("2026-09-01T00:00:00Z")
+        func facts(bits: Int, signature: String, selfSigned: Bool = false) -> CertificateFacts {
+            CertificateFacts(
+                subject: "CN=mx.fixture.example", issuer: "CN=Intermediate", commonName: "mx.fixture.example",
+                notBefore: Self.date("2026-06-01T00:00:00Z"), notAfter: Self.date("2026-12-01T00:00:00Z"),
+                dnsNames: ["mx.fixture.example"], ipAddresses: [], keyType: "RSA", keyBits: bits, signatureAlgorithm: signature,
+                sha256: String(repeating: "0", count: 64), selfSigned: selfSigned)
+        }
+        func ids(_ chain: [CertificateFacts], _ errors: [VerifyError]) -> [FindingID] {
+            var observation = Observation(endpoint: Endpoint(
+                host: "mx.fixture.example", address: "192.0.2.25", port: 25, tls: .starttls, serverName: "mx.fixture.example",
+                referenceIdentity: "mx.fixture.example"))
+            observation.tls = NegotiatedTLS(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", group: "x25519", keyExchangeBits: 253, chainDER: [])
+            observation.chain = chain
+            observation.verification = ChainVerification(errors: errors)
+            return EndpointReport(observation: observation, settings: RuleSettings(now: now)).findings.map(\.id).sorted { $0.rawValue < $1.rawValue }
+        }
+        let weakLeaf = facts(bits: 1024, signature: "sha1WithRSAEncryption")
+        let strongCA = facts(bits: 4096, signature: "sha256WithRSAEncryption")
+        let leafErrors = [
+            VerifyError(depth: 0, code: VerifyError.Code.leafKeyTooSmall, message: "EE certificate key too weak"),
+            VerifyError(depth: 0, code: VerifyError.Code.signatureDigestTooWeak, message: "CA signature digest algorithm too weak"),
+        ]
+        XCTAssertEqual(ids([weakLeaf, strongCA], leafErrors), [.certWeakKey, .certWeakSignature])
+        // A weak trust anchor is not in the chain sent: its own cert.weak_key, still no cert.untrusted.
+        let anchor = [VerifyError(depth: 2, code: VerifyError.Code.issuerKeyTooSmall, message: "CA certificate key too weak")]
+        XCTAssertEqual(ids([strongCA, strongCA], anchor), [.certWeakKey])
+        // OpenSSL objects to a certificate the rules see no weakness in: nothing specific explains it.
+        let unexplained = [VerifyError(depth: 0, code: VerifyError.Code.leafKeyTooSmall, message: "EE certificate key too weak")]
+        XCTAssertEqual(ids([strongCA, strongCA], unexplained), [.certUntrusted])
+    }
+
+    /// The store verifies at level 2: a chain a default OpenSSL 3 client refuses is not trusted here either.
+    func testTheStoreVerifiesAtSecurityLevelTwo() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-level2-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func openssl(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["openssl"] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw XCTSkip("openssl \(arguments.first ?? "") failed") }
+        }
+        let path = directory.path
+        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "\(path)/ca.key", "-out", "\(path)/ca.pem",
+                     "-days", "2", "-subj", "/CN=Level Two Root", "-addext", "basicConstraints=critical,CA:TRUE"])
+        try openssl(["req", "-new", "-newkey", "rsa:1024", "-nodes", "-keyout", "\(path)/leaf.key", "-out", "\(path)/leaf.csr", "-subj", "/CN=mx.level.example"])
+        try openssl(["x509", "-req", "-in", "\(path)/leaf.csr", "-CA", "\(path)/ca.pem", "-CAkey", "\(path)/ca.key", "-CAcreateserial",
+                     "-days", "2", "-sha1", "-outform", "DER", "-out", "\(path)/leaf.der"])
+        let store = try TrustStore.withoutSystemAnchors(extraCAFile: "\(path)/ca.pem")
+        let leaf = Array(try Data(contentsOf: directory.appendingPathComponent("leaf.der")))
+        let codes = store.verify(chainDER: [leaf], at: Date()).errors.map(\.code)
+        XCTAssertEqual(Set(codes), [VerifyError.Code.leafKeyTooSmall, VerifyError.Code.signatureDigestTooWeak])
+    }
+
     func testMissingCAFileIsATypedError() {
         XCTAssertThrowsError(try TrustStore(extraCAFile: "/nonexistent/ca.pem")) { error in
             guard case .cannotLoad(let path, _) = error as? TrustStoreError else { return XCTFail("\(error)") }

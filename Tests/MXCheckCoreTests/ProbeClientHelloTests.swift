@@ -86,6 +86,36 @@ final class ProbeClientHelloTests: XCTestCase {
         }
     }
 
+    /// The TLS 1.3 group hellos offer the hybrids in supported_groups; with an empty key_share the server must
+    /// name its group in a HelloRetryRequest, so no ML-KEM key is ever built.
+    func testTLS13GroupHelloOffersThePostQuantumHybrids() throws {
+        let hello = ClientHello(version: .tls13, suites: CipherSuite.candidates(for: .tls13), groups: NamedGroup.offerOrder(for: .tls13), keyShares: [], random: random)
+        let parsed = try ParsedClientHello(hello.bytes())
+        XCTAssertTrue(parsed.groups.contains(0x11EC), "X25519MLKEM768")
+        XCTAssertTrue(parsed.groups.contains(0x11EB), "SecP256r1MLKEM768")
+        XCTAssertEqual(parsed.groups.count, Set(parsed.groups).count)
+        XCTAssertEqual(parsed.ext(51), [0, 0])
+        let legacy = try ParsedClientHello(ClientHello(version: .tls12, suites: suites("TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"), groups: NamedGroup.offerOrder(for: .tls12), random: random).bytes())
+        XCTAssertFalse(legacy.groups.contains { $0 >= 0x0200 }, "no post-quantum group below TLS 1.3")
+        XCTAssertTrue(legacy.groups.contains(0x0100), "ffdhe2048 offered for DHE (RFC 7919)")
+    }
+
+    /// A 1216-byte X25519MLKEM768 share and a 1249-byte SecP256r1MLKEM768 share keep their lengths in the bytes.
+    func testPostQuantumKeySharesSerialize() throws {
+        let x25519 = try XCTUnwrap(NamedGroup.named("X25519MLKEM768"))
+        let p256 = try XCTUnwrap(NamedGroup.named("SecP256r1MLKEM768"))
+        let shares = [
+            ClientHello.KeyShare(group: x25519, publicKey: [UInt8](repeating: 0x31, count: try XCTUnwrap(x25519.keyShareLength))),
+            ClientHello.KeyShare(group: p256, publicKey: [0x04] + [UInt8](repeating: 0x32, count: try XCTUnwrap(p256.keyShareLength) - 1)),
+        ]
+        let hello = ClientHello(version: .tls13, suites: CipherSuite.candidates(for: .tls13), groups: [x25519, p256], keyShares: shares, random: random)
+        let parsed = try ParsedClientHello(hello.bytes())
+        XCTAssertEqual(parsed.keyShares.map(\.group), [0x11EC, 0x11EB])
+        XCTAssertEqual(parsed.keyShares.map(\.key.count), [1216, 1249])
+        XCTAssertEqual(parsed.keyShares.last?.key.first, 0x04, "SecP256r1MLKEM768: the uncompressed P-256 point comes first")
+        XCTAssertEqual(parsed.ext(51).map { Int($0[0]) << 8 | Int($0[1]) }, (4 + 1216) + (4 + 1249))
+    }
+
     func testEmptyKeyShareIsAnEmptyList() throws {
         let hello = ClientHello(version: .tls13, suites: CipherSuite.candidates(for: .tls13), groups: NamedGroup.all, keyShares: [], random: random)
         let parsed = try ParsedClientHello(hello.bytes())

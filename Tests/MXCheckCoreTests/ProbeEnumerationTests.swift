@@ -24,7 +24,8 @@ final class ProbeEnumerationTests: XCTestCase {
         XCTAssertEqual(result.ciphers["TLSv1.2"]?.serverOrder, false)
         XCTAssertEqual(result.ciphers["TLSv1.3"]?.serverOrder, false)
         // TLS 1.3 groups by HelloRetryRequest, then the TLS 1.2-only curves by ServerKeyExchange.
-        XCTAssertEqual(Set(result.groups), ["x25519", "secp256r1", "x448", "ffdhe2048", "secp384r1", "brainpoolP256r1"])
+        // And the DHE suite's own (non-RFC 7919) group, from the suite enumeration's ServerKeyExchange.
+        XCTAssertEqual(Set(result.groups), ["x25519", "secp256r1", "x448", "ffdhe2048", "secp384r1", "brainpoolP256r1", "dh2048"])
         XCTAssertEqual(result.dhBits, 2048)
         XCTAssertEqual(result.connections, server.connections)
         XCTAssertLessThanOrEqual(result.connections + 1, result.connectionBudget)
@@ -104,6 +105,77 @@ final class ProbeEnumerationTests: XCTestCase {
         // TLS 1.2: 5 accepted + 3 refused batches (352 candidates) + 1 order; TLS 1.3: 3 + 1 + 1;
         // groups: 4 + 1 (TLS 1.3) and 2 + 1 (TLS 1.2); SSLv2 1; SSLv3, 1.0, 1.1 refuse at once (protocol_version).
         XCTAssertEqual(result.connections, (5 + 3 + 1) + (3 + 1 + 1) + (4 + 1) + (2 + 1) + 1 + 3)
+    }
+
+    /// GnuTLS answers the old hellos it refuses with protocol_version in a record marked 0xFEFD: still "no".
+    func testVersionAlertsInAnOddRecordVersionAreRefusals() {
+        var config = Self.modern
+        config.alertRecordVersion = 0xFEFD
+        let result = Prober.simulated(SimulatedServer(config), ciphers: false).run(knownAccepted: "TLSv1.3")
+        XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
+        XCTAssertEqual(result.protocols, ["SSLv2": false, "SSLv3": false, "TLSv1.0": false, "TLSv1.1": false, "TLSv1.2": true, "TLSv1.3": true])
+    }
+
+    /// The hybrids come by HelloRetryRequest like any TLS 1.3 group: no ML-KEM share is ever sent.
+    func testPostQuantumGroupsAreFoundWithoutAKeyShare() {
+        var config = Self.modern
+        config.serverOrder = true
+        config.groups13 = ["X25519MLKEM768", "x25519", "SecP256r1MLKEM768", "secp256r1"]
+        let server = SimulatedServer(config)
+        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.3")
+        XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
+        XCTAssertEqual(Array(result.groups.prefix(4)), ["X25519MLKEM768", "x25519", "SecP256r1MLKEM768", "secp256r1"], "the server's order")
+        let tls13 = server.allHellos.compactMap { try? ParsedClientHello($0) }.filter { $0.supportedVersions == [0x0304] }
+        XCTAssertTrue(tls13.allSatisfy { $0.keyShares.allSatisfy { $0.group == 0x001D } }, "only x25519 shares")
+        XCTAssertEqual(tls13.filter { $0.keyShares.isEmpty }.count, 4 + 1, "one group hello per accepted group, one refused")
+    }
+
+    /// RFC 7919 below TLS 1.3: DHE suites with only the FFDHE groups not seen yet, until the server refuses.
+    func testRFC7919GroupsAreEnumeratedInTLS12() throws {
+        var config = SimulatedServer.Config(
+            suites: [.tls12: ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384"]],
+            curves: ["secp256r1"])
+        config.ffdhe12 = try ["ffdhe3072", "ffdhe2048", "ffdhe4096"].map { ($0, try FFDHEPrimes.prime($0)) }
+        let server = SimulatedServer(config)
+        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.2")
+        XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
+        XCTAssertEqual(result.groups, ["secp256r1", "ffdhe2048", "ffdhe3072", "ffdhe4096"])
+        XCTAssertEqual(result.dhBits, 2048)
+        let ffdheOnly = server.allHellos.compactMap { try? ParsedClientHello($0) }.filter { hello in
+            !hello.groups.isEmpty && hello.groups.allSatisfy { (0x0100...0x01FF).contains($0) }
+        }
+        // ffdhe2048 came with the suite enumeration; 3072 and 4096 one hello each; then insufficient_security.
+        XCTAssertEqual(ffdheOnly.count, 3)
+        XCTAssertTrue(ffdheOnly.allSatisfy { $0.suites.allSatisfy { CipherSuite.tls(code: $0)?.keyExchange == .dhe } }, "DHE suites only")
+        XCTAssertFalse(ffdheOnly.contains { $0.groups.contains(0x0100) }, "ffdhe2048 is not offered again")
+        XCTAssertLessThanOrEqual(result.connections + 1, result.connectionBudget)
+    }
+
+    /// A server that uses ffdhe2048 whatever is offered (OpenSSL's automatic DH) costs one hello that shows it.
+    func testAServersOwnRFC7919GroupCostsOneHello() throws {
+        var config = SimulatedServer.Config(suites: [.tls12: ["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"]])
+        config.dhPrime = try FFDHEPrimes.prime("ffdhe2048")
+        let server = SimulatedServer(config)
+        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.2")
+        XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
+        XCTAssertEqual(result.groups, ["ffdhe2048"])
+        let ffdheOnly = server.allHellos.compactMap { try? ParsedClientHello($0) }.filter { hello in
+            !hello.groups.isEmpty && hello.groups.allSatisfy { (0x0100...0x01FF).contains($0) }
+        }
+        XCTAssertEqual(ffdheOnly.count, 1)
+    }
+
+    /// A group outside RFC 7919 is `dh<bits>`, known from the suite enumeration: no extra connection.
+    func testACustomDHGroupCostsNoConnection() {
+        var config = SimulatedServer.Config(suites: [.tls12: ["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA"]])
+        config.dhBits = 1024
+        let server = SimulatedServer(config)
+        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.2")
+        XCTAssertEqual(result.groups, ["dh1024"])
+        XCTAssertEqual(result.dhBits, 1024)
+        XCTAssertFalse(server.allHellos.compactMap { try? ParsedClientHello($0) }.contains { hello in
+            !hello.groups.isEmpty && hello.groups.allSatisfy { (0x0100...0x01FF).contains($0) }
+        })
     }
 
     func testProtocolsAloneIsOneProbePerUnknownVersion() {

@@ -32,11 +32,11 @@ final class ProbeServerHelloTests: XCTestCase {
     func testDHEPrimeSize() throws {
         for bits in [512, 1024, 1023, 2048, 4096] {
             let flight = ServerBytes.tls12Flight(version: 0x0303, suite: 0x009E, keyExchange: ServerBytes.dheKeyExchange(bits: bits))
-            XCTAssertEqual(try hello(flight).keyExchange, .finiteField(primeBits: bits))
+            XCTAssertEqual(try hello(flight).keyExchange, .finiteField(primeBits: bits, group: .customFiniteField(bits: bits)))
         }
         // TLS_DHE_PSK: the identity hint comes first (RFC 4279 §3).
         let psk = [0, 3, 0x61, 0x62, 0x63] + ServerBytes.dheKeyExchange(bits: 1536)
-        XCTAssertEqual(try hello(ServerBytes.tls12Flight(version: 0x0303, suite: 0x00AA, keyExchange: psk)).keyExchange, .finiteField(primeBits: 1536))
+        XCTAssertEqual(try hello(ServerBytes.tls12Flight(version: 0x0303, suite: 0x00AA, keyExchange: psk)).keyExchange, .finiteField(primeBits: 1536, group: .customFiniteField(bits: 1536)))
     }
 
     func testCertificateLargerThanOneRecordStillReachesTheKeyExchange() throws {
@@ -73,6 +73,45 @@ final class ProbeServerHelloTests: XCTestCase {
         // An alert after the ServerHello still means the suite was chosen.
         let flight = ServerBytes.record(22, ServerBytes.handshake(2, ServerBytes.serverHelloBody(version: 0x0303, suite: 0x009E))) + ServerBytes.alert(80)
         XCTAssertEqual(try hello(flight).cipherSuite, 0x009E)
+    }
+
+    /// GnuTLS refuses an SSLv3 or TLS 1.0 hello with a protocol_version alert in a record marked 0xFEFD (DTLS 1.2).
+    func testAnAlertIsAnAlertWhateverItsRecordVersion() throws {
+        for version: UInt16 in [0xFEFD, 0xFEFF, 0x0000, 0x0200, 0x0300, 0x0301, 0x7F1C] {
+            XCTAssertEqual(
+                try parse(ServerBytes.alert(70, version: version)), .complete(.alert(TLSAlert(level: 2, code: 70))),
+                "record version 0x\(String(version, radix: 16))")
+        }
+        XCTAssertEqual(try parse(Array(ServerBytes.alert(70, version: 0xFEFD).prefix(6)), atEnd: false), .needMore, "half an alert")
+        XCTAssertThrowsError(try parse(ServerBytes.record(21, [2], version: 0xFEFD)), "a one-byte alert")
+        // Only alerts: a handshake record that claims DTLS is still no TLS answer.
+        let dtlsHello = ServerBytes.record(22, ServerBytes.handshake(2, ServerBytes.serverHelloBody(version: 0x0303, suite: 0x009E)), version: 0xFEFD)
+        XCTAssertThrowsError(try parse(dtlsHello))
+    }
+
+    /// The RFC 7919 primes (from the openssl CLI) are named; a prime one bit off is a group of its own, `dh<bits>`.
+    func testRFC7919PrimesAreNamed() throws {
+        for name in ["ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"] {
+            let prime = try FFDHEPrimes.prime(name)
+            let group = try XCTUnwrap(NamedGroup.named(name))
+            let flight = ServerBytes.tls12Flight(version: 0x0303, suite: 0x009E, keyExchange: ServerBytes.dheKeyExchange(prime: prime), certificateSize: 300)
+            XCTAssertEqual(try hello(flight).keyExchange, .finiteField(primeBits: prime.count * 8, group: .named(group)), name)
+            XCTAssertEqual(KeyExchangeGroup(finiteFieldPrime: [0, 0] + prime), .named(group), "leading zero bytes do not count")
+            var other = prime
+            other[other.count / 2] ^= 0x10
+            XCTAssertEqual(KeyExchangeGroup(finiteFieldPrime: other), .customFiniteField(bits: prime.count * 8))
+            XCTAssertEqual(KeyExchangeGroup(finiteFieldPrime: other).name, "dh\(prime.count * 8)")
+        }
+    }
+
+    /// A HelloRetryRequest names a post-quantum hybrid by its codepoint alone: no key share was needed to learn it.
+    func testHelloRetryRequestNamesAPostQuantumHybrid() throws {
+        for (code, name) in [(UInt16(0x11EC), "X25519MLKEM768"), (0x11EB, "SecP256r1MLKEM768"), (0x11ED, "SecP384r1MLKEM1024")] {
+            let retry = try hello(ServerBytes.tls13Hello(suite: 0x1301, group: code, retry: true))
+            XCTAssertTrue(retry.isHelloRetryRequest)
+            XCTAssertEqual(retry.version, .tls13)
+            XCTAssertEqual(retry.keyShareGroup.flatMap(NamedGroup.code)?.name, name)
+        }
     }
 
     func testSSLv2Answers() throws {

@@ -12,7 +12,7 @@ final class ProbeTableTests: XCTestCase {
         XCTAssertEqual(CipherSuite.all.count, 370)
         XCTAssertEqual(CipherSuite.all.filter(\.isSSLv2).count, 13)
         XCTAssertEqual(CipherSuite.all.filter { $0.minimumVersion == .tls13 }.count, 5)
-        XCTAssertEqual(NamedGroup.all.count, 46, "every codepoint of curves-mapping.txt but 0x0000")
+        XCTAssertEqual(NamedGroup.all.count, 46 + 6, "every codepoint of curves-mapping.txt but 0x0000, and the generator's 6 EXTRA_GROUPS")
     }
 
     func testEveryLineOfTheReferenceFileIsInTheTable() throws {
@@ -76,6 +76,68 @@ final class ProbeTableTests: XCTestCase {
         XCTAssertEqual(NamedGroup.code(0x0100)?.name, "ffdhe2048")
         XCTAssertEqual(CipherSuite.tls(code: 0x0016)?.hexCode, "0x0016")
         XCTAssertEqual(CipherSuite.sslv2(code: 0x0700C0)?.hexCode, "0x0700C0")
+    }
+
+    /// The hybrids of draft-ietf-tls-ecdhe-mlkem come from the generator's EXTRA_GROUPS, TLS 1.3 only.
+    func testPostQuantumGroups() throws {
+        let x25519 = try XCTUnwrap(NamedGroup.code(0x11EC))
+        let p256 = try XCTUnwrap(NamedGroup.code(0x11EB))
+        XCTAssertEqual(x25519.name, "X25519MLKEM768")
+        XCTAssertEqual(p256.name, "SecP256r1MLKEM768")
+        XCTAssertEqual(NamedGroup.code(0x11ED)?.name, "SecP384r1MLKEM1024")
+        XCTAssertEqual(NamedGroup.code(0x0201)?.name, "MLKEM768")
+        // ML-KEM-768 encapsulation key (1184) + x25519 (32); P-256 point (65) + encapsulation key.
+        XCTAssertEqual(x25519.keyShareLength, 1216)
+        XCTAssertEqual(p256.keyShareLength, 1249)
+        XCTAssertTrue(x25519.isPostQuantum && p256.isPostQuantum)
+        XCTAssertFalse(x25519.isFiniteField || x25519.isClassicECDHE)
+        XCTAssertTrue(NamedGroup.offerOrder(for: .tls13).contains(x25519))
+        XCTAssertTrue(NamedGroup.offerOrder(for: .tls13).contains(p256))
+        for version in [ProtocolVersion.tls10, .tls11, .tls12] {
+            XCTAssertFalse(NamedGroup.offerOrder(for: version).contains { $0.isPostQuantum }, version.rawValue)
+        }
+    }
+
+    /// The generated table is what the generator writes from the reference data (no hand edits).
+    func testGeneratedTablesAreCurrent() throws {
+        let root = Self.repository
+        let data = Self.referenceDirectory
+        guard FileManager.default.fileExists(atPath: data.appendingPathComponent("curves-mapping.txt").path) else {
+            throw XCTSkip("no reference data at \(data.path)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", root.appendingPathComponent("Tests/Lab/tools/gen_cipher_table.py").path, "--data", data.path, "--check"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        do { try process.run() } catch { throw XCTSkip("no python3") }
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, message)
+    }
+
+    /// One spelling: OpenSSL's names for groups map to the IANA entries; the report's names read back.
+    func testOpenSSLGroupNamesMapToIANANames() {
+        let cases = [
+            "x25519": "x25519", "X25519": "x25519", "X448": "x448", "prime256v1": "secp256r1", "secp256r1": "secp256r1",
+            "P-384": "secp384r1", "secp521r1": "secp521r1", "brainpoolP256r1": "brainpoolP256r1", "ffdhe2048": "ffdhe2048",
+            "X25519MLKEM768": "X25519MLKEM768", "x25519mlkem768": "X25519MLKEM768", "SecP256r1MLKEM768": "SecP256r1MLKEM768",
+        ]
+        for (openSSL, iana) in cases {
+            XCTAssertEqual(KeyExchangeGroup(openSSLName: openSSL).name, iana, openSSL)
+        }
+        XCTAssertEqual(KeyExchangeGroup(openSSLName: "GOST2012-256-A"), .unlisted("GOST2012-256-A"))
+        for group in NamedGroup.all {
+            XCTAssertEqual(KeyExchangeGroup(name: group.name), .named(group))
+        }
+        XCTAssertEqual(KeyExchangeGroup(name: "dh1024"), .customFiniteField(bits: 1024))
+        XCTAssertNil(KeyExchangeGroup(name: "X25519"), "the report's spelling is the IANA one")
+        XCTAssertNil(KeyExchangeGroup(name: "DH"))
+        XCTAssertTrue(Rules.isFiniteFieldDH(group: "dh1024", cipher: "TLS_DH_anon_WITH_AES_128_CBC_SHA"))
+        XCTAssertTrue(Rules.isFiniteFieldDH(group: "ffdhe3072", cipher: "TLS_AES_128_GCM_SHA256"))
+        XCTAssertFalse(Rules.isFiniteFieldDH(group: "x25519", cipher: "TLS_AES_128_GCM_SHA256"))
+        XCTAssertFalse(Rules.isFiniteFieldDH(group: "X25519MLKEM768", cipher: "TLS_AES_128_GCM_SHA256"))
     }
 
     /// Every suite the local OpenSSL knows is in the table under the same code, with OpenSSL's name.

@@ -130,7 +130,7 @@ enum ServerBytes {
         [type, UInt8(body.count >> 16), UInt8((body.count >> 8) & 0xFF), UInt8(body.count & 0xFF)] + body
     }
 
-    static func alert(_ code: UInt8, level: UInt8 = 2) -> [UInt8] { record(21, [level, code]) }
+    static func alert(_ code: UInt8, level: UInt8 = 2, version: UInt16 = 0x0303) -> [UInt8] { record(21, [level, code], version: version) }
 
     static func serverHelloBody(
         version: UInt16, random: [UInt8] = [UInt8](repeating: 0x5A, count: 32), suite: UInt16, sessionID: [UInt8] = [],
@@ -166,6 +166,12 @@ enum ServerBytes {
         let bytes = (bits + 7) / 8
         var prime = [UInt8](repeating: 0xFF, count: bytes)
         prime[0] = UInt8(0xFF >> (bytes * 8 - bits))
+        return dheKeyExchange(prime: prime)
+    }
+
+    /// ServerDHParams (p, g = 2, Ys) and a signature.
+    static func dheKeyExchange(prime: [UInt8]) -> [UInt8] {
+        let bytes = prime.count
         return [UInt8(bytes >> 8), UInt8(bytes & 0xFF)] + prime + [0, 1, 2] + [UInt8(bytes >> 8), UInt8(bytes & 0xFF)] + [UInt8](repeating: 3, count: bytes)
     }
 
@@ -211,6 +217,12 @@ final class SimulatedServer: ProbeTransport, @unchecked Sendable {
         /// Curves for ECDHE below TLS 1.3, in preference order.
         var curves: [String] = []
         var dhBits = 2048
+        /// The server's own DH prime (instead of one of `dhBits` bits), e.g. an RFC 7919 prime it uses whatever is offered.
+        var dhPrime: [UInt8]?
+        /// RFC 7919 groups the server negotiates below TLS 1.3, in preference order, with their primes.
+        var ffdhe12: [(name: String, prime: [UInt8])] = []
+        /// The record version of its alerts (GnuTLS refuses old hellos in a record marked 0xFEFD).
+        var alertRecordVersion: UInt16 = 0x0303
         /// Shared SSLv2 cipher kinds answered in SERVER-HELLO.
         var sslv2: [String] = []
         /// Close without an alert instead of refusing with one.
@@ -265,7 +277,7 @@ final class SimulatedServer: ProbeTransport, @unchecked Sendable {
         }
     }
 
-    private func refuse(_ code: UInt8) -> [UInt8] { config.silentRefusals ? [] : ServerBytes.alert(code) }
+    private func refuse(_ code: UInt8) -> [UInt8] { config.silentRefusals ? [] : ServerBytes.alert(code, version: config.alertRecordVersion) }
 
     private func respond(to hello: [UInt8]) -> [UInt8] {
         if let first = hello.first, first & 0x80 != 0 { return respondSSLv2(hello) }
@@ -277,11 +289,16 @@ final class SimulatedServer: ProbeTransport, @unchecked Sendable {
         guard let version = supported.filter({ $0.wireValue <= ceiling }).max() else { return refuse(70) }
         let mine = (config.suites[version] ?? []).compactMap { CipherSuite.named($0) }.map { UInt16(truncatingIfNeeded: $0.code) }
         let curve = pick(config.curves.compactMap { NamedGroup.named($0)?.code }, parsed.groups)
+        // RFC 7919 §4: offered FFDHE groups bind a server that knows them; no common one rules DHE out.
+        let offeredFFDHE = parsed.groups.filter { (0x0100...0x01FF).contains($0) }
+        let negotiatesFFDHE = !config.ffdhe12.isEmpty && !offeredFFDHE.isEmpty
+        let ffdhe = pick(config.ffdhe12.compactMap { NamedGroup.named($0.name)?.code }, offeredFFDHE)
         let usable = mine.filter { code in
             guard let suite = CipherSuite.tls(code: code) else { return false }
+            if version != .tls13 && suite.keyExchange == .dhe && negotiatesFFDHE { return ffdhe != nil }
             return version == .tls13 || (suite.keyExchange != .ecdhe && suite.keyExchange != .ecdhePSK) || curve != nil
         }
-        guard let suite = pick(usable, parsed.suites) else { return refuse(40) }
+        guard let suite = pick(usable, parsed.suites) else { return refuse(negotiatesFFDHE && ffdhe == nil ? 71 : 40) }
         if version == .tls13 {
             let groups = config.groups13.compactMap { NamedGroup.named($0)?.code }
             if let share = parsed.keyShares.first(where: { groups.contains($0.group) }) {
@@ -293,7 +310,12 @@ final class SimulatedServer: ProbeTransport, @unchecked Sendable {
         var keyExchange: [UInt8]?
         switch CipherSuite.tls(code: suite)?.keyExchange {
         case .ecdhe: keyExchange = curve.map { ServerBytes.ecdheKeyExchange(curve: $0) }
-        case .dhe: keyExchange = ServerBytes.dheKeyExchange(bits: config.dhBits)
+        case .dhe:
+            if negotiatesFFDHE, let code = ffdhe, let chosen = config.ffdhe12.first(where: { NamedGroup.named($0.name)?.code == code }) {
+                keyExchange = ServerBytes.dheKeyExchange(prime: chosen.prime)
+            } else {
+                keyExchange = config.dhPrime.map(ServerBytes.dheKeyExchange(prime:)) ?? ServerBytes.dheKeyExchange(bits: config.dhBits)
+            }
         default: keyExchange = nil
         }
         return ServerBytes.tls12Flight(version: version.wireValue, suite: suite, keyExchange: keyExchange)
@@ -325,5 +347,39 @@ extension Prober {
         Prober(
             settings: ProbeSettings(ciphers: ciphers, timeout: 5, perHost: perHost, delayMilliseconds: delay, backoffSeconds: backoff),
             transport: server, serverName: "mx.example.com", randomBytes: { [UInt8](repeating: 0xA5, count: $0) })
+    }
+}
+
+/// The RFC 7919 primes, from the openssl CLI (`genpkey -genparam`: PEM of PKCS#3 DER, SEQUENCE { p, g }).
+enum FFDHEPrimes {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func prime(_ group: String) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl", "genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:\(group)"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let pem = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw XCTSkip("openssl cannot make \(group) parameters") }
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        guard let decoded = Data(base64Encoded: body) else { throw Failure(description: "no PEM from openssl") }
+        let der = Array(decoded)
+        var reader = TestReader(der)
+        func length() throws -> Int {
+            let first = try reader.u8()
+            guard first & 0x80 != 0 else { return Int(first) }
+            return try reader.take(Int(first & 0x7F)).reduce(0) { $0 << 8 | Int($1) }
+        }
+        guard try reader.u8() == 0x30 else { throw Failure(description: "no SEQUENCE") }
+        _ = try length()
+        guard try reader.u8() == 0x02 else { throw Failure(description: "no INTEGER") }
+        let prime = try reader.take(try length())
+        return Array(prime.drop { $0 == 0 })
     }
 }

@@ -71,3 +71,20 @@ int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char
 }
 #endif
 #endif
+
+#ifndef CMXCHECK_SHIMS_NAMES
+#define CMXCHECK_SHIMS_NAMES
+#include <openssl/x509v3.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// Every subjectAltName of a certificate, decoded once (free with CMXCheckShims_GENERAL_NAMES_free); NULL when none.
+GENERAL_NAMES *CMXCheckShims_X509_subject_alt_names(X509 *cert);
+int CMXCheckShims_GENERAL_NAMES_num(const GENERAL_NAMES *names);
+/// kind: 0 DNS, 1 IP, -1 other. Writes the value as text into buf; returns its length or -1.
+int CMXCheckShims_GENERAL_NAMES_text_at(const GENERAL_NAMES *names, int index, int *kind, char *buf, int capacity);
+void CMXCheckShims_GENERAL_NAMES_free(GENERAL_NAMES *names);
+#ifdef __cplusplus
+}
+#endif
+#endif

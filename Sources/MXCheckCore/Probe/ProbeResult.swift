@@ -18,7 +18,8 @@ public struct ProbeResult: Sendable, Equatable {
     public var protocols: [String: Bool?]
     /// Accepted versions only, by contract name (`--ciphers`).
     public var ciphers: [String: CipherList]
-    /// Accepted named groups by IANA name (x25519, secp256r1, ffdhe2048...), in the order found.
+    /// Accepted key-exchange groups, spelled as `tls.group` (`KeyExchangeGroup.name`): IANA names (x25519,
+    /// secp256r1, ffdhe2048, X25519MLKEM768...) and `dh<bits>` for a DHE group outside RFC 7919; in the order found.
     public var groups: [String]
     /// The smallest finite-field DHE prime a ServerKeyExchange showed (TLS 1.2 and earlier), in bits.
     public var dhBits: Int?

@@ -34,7 +34,8 @@ public struct ProbeSettings: Sendable {
 /// the server picks and offers the rest again until the server refuses: accepted + 1 connections per batch.
 /// One more hello, the accepted suites in reverse, tells whether the server imposes its order. Groups come
 /// the same way: TLS 1.3 hellos with an empty key_share make the server name its group in a
-/// HelloRetryRequest; TLS 1.2 hellos with ECDHE suites show the curve in the ServerKeyExchange.
+/// HelloRetryRequest (so the post-quantum hybrids need no key share); TLS 1.2 hellos with ECDHE suites show
+/// the curve in the ServerKeyExchange, and hellos with DHE suites and only RFC 7919 groups the group's prime.
 public struct Prober: Sendable {
     public let settings: ProbeSettings
     public let transport: any ProbeTransport
@@ -93,14 +94,18 @@ public struct Prober: Sendable {
         if let known {
             outcomes[known, default: VersionOutcome(version: known)].accepted = true
         }
+        var groups: [KeyExchangeGroup] = []
         if settings.ciphers {
             if groups13 == nil, outcomes[.tls13]?.accepted == true {
                 groups13 = enumerateGroups13(run: run)
             }
             let legacyGroups = enumerateGroupsBelow13(outcomes: outcomes, known: groups13 ?? [], run: run)
-            groups13 = (groups13 ?? []) + legacyGroups
+            groups = ((groups13 ?? []) + legacyGroups).map(KeyExchangeGroup.named)
+            for group in enumerateFiniteFieldGroups(outcomes: outcomes, known: groups, run: run) where !groups.contains(group) {
+                groups.append(group)
+            }
         }
-        return run.result(outcomes: outcomes, groups: groups13 ?? [], ciphers: settings.ciphers, started: started)
+        return run.result(outcomes: outcomes, groups: groups, ciphers: settings.ciphers, started: started)
     }
 
     private enum Work: Sendable {
@@ -314,6 +319,53 @@ public struct Prober: Sendable {
         return found
     }
 
+    /// TLS 1.2 and earlier DHE (RFC 7919): the groups the suite enumeration's ServerKeyExchanges showed; then, when
+    /// one of them was an RFC 7919 group, hellos with those DHE suites offering only the RFC 7919 groups not seen
+    /// yet. A server that negotiates picks one of them or refuses (insufficient_security, RFC 7919 §4); one that
+    /// does not answers with its own group again, and the chain ends. Without an RFC 7919 group: no connection.
+    private func enumerateFiniteFieldGroups(outcomes: [ProtocolVersion: VersionOutcome], known: [KeyExchangeGroup], run: ProbeRun) -> [KeyExchangeGroup] {
+        var found: [KeyExchangeGroup] = []
+        for version in [ProtocolVersion.tls12, .tls11, .tls10, .sslv3] {
+            for seen in outcomes[version]?.dhGroups ?? [] where !found.contains(seen.group) && !known.contains(seen.group) {
+                found.append(seen.group)
+            }
+        }
+        // SSLv3 hellos carry no supported_groups.
+        let usable = [ProtocolVersion.tls12, .tls11, .tls10].first { version in
+            outcomes[version]?.dhGroups.contains { $0.group.isRFC7919 } == true
+        }
+        guard let version = usable, let outcome = outcomes[version] else { return found }
+        var suites: [CipherSuite] = []
+        for seen in outcome.dhGroups where seen.group.isRFC7919 && !suites.contains(seen.suite) { suites.append(seen.suite) }
+        suites = Array(suites.prefix(run.suitesPerHello))
+        var pending = NamedGroup.offerOrder(for: version).filter { group in
+            group.isFiniteField && !found.contains(.named(group)) && !known.contains(.named(group))
+        }
+        for _ in 0...pending.count {
+            guard !pending.isEmpty else { break }
+            let hello = makeHello(version, suites: suites, groups: pending, keyShares: [])
+            guard let reply = exchange(hello, keyExchange: true, run: run) else { break }
+            guard case .answer(.hello(let answer)) = reply, answer.version == version else {
+                if case .answer(.alert) = reply { break }
+                if reply == .closed { break }
+                run.note("finite-field groups (\(version.rawValue)): \(verdictText(reply))")
+                break
+            }
+            guard case .finiteField(_, let group) = answer.keyExchange else {
+                run.note("finite-field groups (\(version.rawValue)): the ServerKeyExchange showed no DH prime")
+                break
+            }
+            guard case .named(let named) = group, let index = pending.firstIndex(of: named) else {
+                // Not one offered: the server keeps a group of its own and does not negotiate.
+                if !found.contains(group) && !known.contains(group) { found.append(group) }
+                break
+            }
+            found.append(group)
+            pending.remove(at: index)
+        }
+        return found
+    }
+
     private func verdictText(_ reply: ProbeReply) -> String {
         switch reply {
         case .timedOut: return "no answer within \(Self.seconds(settings.timeout))"
@@ -400,8 +452,8 @@ struct VersionOutcome: Sendable {
     var suites: [CipherSuite] = []
     var serverOrder: Bool?
     var curvesSeen: [NamedGroup] = []
-    /// Finite-field DHE primes seen in ServerKeyExchange messages, with the suite that used each.
-    var dhPrimes: [(bits: Int, suite: CipherSuite)] = []
+    /// Finite-field DHE groups seen in ServerKeyExchange messages (prime size, group), with the suite that used each.
+    var dhGroups: [(bits: Int, group: KeyExchangeGroup, suite: CipherSuite)] = []
 
     init(version: ProtocolVersion, accepted: Bool? = nil) {
         self.version = version
@@ -413,8 +465,8 @@ struct VersionOutcome: Sendable {
         switch hello.keyExchange {
         case .namedCurve(let code):
             if let group = NamedGroup.code(code), !curvesSeen.contains(group) { curvesSeen.append(group) }
-        case .finiteField(let bits):
-            dhPrimes.append((bits, suite))
+        case .finiteField(let bits, let group):
+            dhGroups.append((bits, group, suite))
         case .explicitCurve, nil:
             break
         }
@@ -463,7 +515,7 @@ final class ProbeRun: @unchecked Sendable {
         }
     }
 
-    func result(outcomes: [ProtocolVersion: VersionOutcome], groups: [NamedGroup], ciphers: Bool, started: UInt64) -> ProbeResult {
+    func result(outcomes: [ProtocolVersion: VersionOutcome], groups: [KeyExchangeGroup], ciphers: Bool, started: UInt64) -> ProbeResult {
         lock.withLock {
             var result = ProbeResult()
             for version in ProtocolVersion.allCases {
@@ -473,7 +525,7 @@ final class ProbeRun: @unchecked Sendable {
                 }
             }
             result.groups = groups.map(\.name)
-            let smallest = ProtocolVersion.allCases.compactMap { outcomes[$0] }.flatMap(\.dhPrimes).min { $0.bits < $1.bits }
+            let smallest = ProtocolVersion.allCases.compactMap { outcomes[$0] }.flatMap(\.dhGroups).min { $0.bits < $1.bits }
             result.dhBits = smallest?.bits
             result.dhSuite = smallest?.suite.name
             result.incomplete = stopped || !reasons.isEmpty

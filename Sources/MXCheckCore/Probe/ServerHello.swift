@@ -45,8 +45,8 @@ public enum ServerKeyExchangeFacts: Sendable, Equatable {
     case namedCurve(UInt16)
     /// ECDHE over explicit curve parameters.
     case explicitCurve
-    /// Finite-field DHE: the size of the prime p in bits.
-    case finiteField(primeBits: Int)
+    /// Finite-field DHE: the size of the prime p in bits, and the group p is (an RFC 7919 group, else `dh<bits>`).
+    case finiteField(primeBits: Int, group: KeyExchangeGroup)
 }
 
 /// A ServerHello or HelloRetryRequest (RFC 8446 §4.1.3, RFC 5246 §7.4.1.3), with the key exchange facts that
@@ -202,7 +202,10 @@ public enum ServerAnswerParser {
             let type = bytes[offset]
             let major = bytes[offset + 1]
             let length = Int(bytes[offset + 3]) << 8 | Int(bytes[offset + 4])
-            guard (20...23).contains(type), major == 3 else {
+            // An alert is an alert whatever its record's version says: GnuTLS refuses an SSLv3 or TLS 1.0 hello
+            // with a protocol_version alert in a record marked 0xFEFD (DTLS 1.2).
+            let alertBeforeHello = type == 21 && hello == nil
+            guard (20...23).contains(type), major == 3 || alertBeforeHello else {
                 if hello != nil { return .complete(.hello(try finish(hello))) }
                 throw records == 0 ? .notTLS(printable(bytes.prefix(60))) : .malformed("record type \(type), version \(major).\(bytes[offset + 2])")
             }
@@ -318,7 +321,7 @@ public enum ServerAnswerParser {
             let prime = try reader.bytes(Int(try reader.uint16()))
             guard let top = prime.firstIndex(where: { $0 != 0 }) else { throw .malformed("DH prime of zero") }
             let bits = (prime.endIndex - top) * 8 - prime[top].leadingZeroBitCount
-            return .finiteField(primeBits: bits)
+            return .finiteField(primeBits: bits, group: KeyExchangeGroup(finiteFieldPrime: prime))
         default:
             return nil
         }

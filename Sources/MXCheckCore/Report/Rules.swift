@@ -94,8 +94,9 @@ public enum Rules {
         return findings
     }
 
+    /// An `ffdhe*` or `dh<bits>` group (the group table's spelling), or a DHE suite.
     static func isFiniteFieldDH(group: String, cipher: String) -> Bool {
-        group == "DH" || group.hasPrefix("ffdhe") || cipher.contains("_DHE_")
+        KeyExchangeGroup(name: group)?.isFiniteField == true || cipher.contains("_DHE_")
     }
 
     static func certificateFindings(
@@ -131,21 +132,28 @@ public enum Rules {
         }
 
         for (depth, certificate) in chain.enumerated() {
-            let weakKey: Bool
-            switch certificate.keyType {
-            case "RSA", "DSA": weakKey = certificate.keyBits < 2048
-            case "EC": weakKey = certificate.keyBits < 224
-            default: weakKey = false
-            }
-            if weakKey {
+            if hasWeakKey(certificate) {
                 findings.append(Finding(.certWeakKey, message: "\(position(depth)) has a \(certificate.keyType) key of \(certificate.keyBits) bits"))
             }
-            let signature = certificate.signatureAlgorithm.lowercased()
-            if !certificate.selfSigned, signature.contains("sha1") || signature.contains("md5") || signature.contains("md2") {
+            if hasWeakSignature(certificate) {
                 findings.append(Finding(.certWeakSignature, message: "\(position(depth)) is signed with \(certificate.signatureAlgorithm)"))
             }
         }
         return findings
+    }
+
+    /// Under 112 bits of security, what OpenSSL's security level 2 refuses.
+    static func hasWeakKey(_ certificate: CertificateFacts) -> Bool {
+        switch certificate.keyType {
+        case "RSA", "DSA": return certificate.keyBits < 2048
+        case "EC": return certificate.keyBits < 224
+        default: return false
+        }
+    }
+
+    static func hasWeakSignature(_ certificate: CertificateFacts) -> Bool {
+        let signature = certificate.signatureAlgorithm.lowercased()
+        return !certificate.selfSigned && (signature.contains("sha1") || signature.contains("md5") || signature.contains("md2"))
     }
 
     /// Maps OpenSSL's errors to the most specific findings; `cert.untrusted` only for what nothing else explains.
@@ -172,6 +180,15 @@ public enum Rules {
                 } else {
                     unexplained.append(error)
                 }
+            case VerifyError.Code.leafKeyTooSmall, VerifyError.Code.issuerKeyTooSmall:
+                // cert.weak_key names the certificates sent; a weak trust anchor (beyond them) is named here.
+                if error.depth >= chain.count {
+                    add(Finding(.certWeakKey, message: "the trust anchor at depth \(error.depth) has a key under 112 bits of security"))
+                } else if !hasWeakKey(chain[error.depth]) {
+                    unexplained.append(error)
+                }
+            case VerifyError.Code.signatureDigestTooWeak:
+                if error.depth >= chain.count || !hasWeakSignature(chain[error.depth]) { unexplained.append(error) }
             default:
                 unexplained.append(error)
             }

@@ -9,7 +9,9 @@ public struct CertificateFacts: Sendable, Equatable {
     public var commonName: String?
     public var notBefore: Date
     public var notAfter: Date
+    /// Every dNSName SAN, in the certificate's order (matching uses them all).
     public var dnsNames: [String]
+    /// Every iPAddress SAN, as text.
     public var ipAddresses: [String]
     /// `RSA`, `EC`, `Ed25519`, `Ed448`, `DSA`, or OpenSSL's name for anything else.
     public var keyType: String
@@ -40,8 +42,14 @@ public struct CertificateFacts: Sendable, Equatable {
         self.der = der
     }
 
-    /// The names for display: DNS SANs then IP SANs.
-    public var names: [String] { dnsNames + ipAddresses }
+    /// The most names `names` shows.
+    public static let displayedNamesLimit = 100
+
+    /// The names for display: DNS SANs then IP SANs, at most `displayedNamesLimit` of them.
+    public var names: [String] { Array((dnsNames + ipAddresses).prefix(Self.displayedNamesLimit)) }
+
+    /// How many DNS and IP SANs the certificate has, however many `names` shows.
+    public var namesTotal: Int { dnsNames.count + ipAddresses.count }
 }
 
 public enum CertificateParseError: Error, Equatable, CustomStringConvertible {
@@ -94,12 +102,14 @@ extension CertificateFacts {
         guard CMXCheckShims_ASN1_TIME_to_unix(X509_get0_notAfter(cert), &seconds) == 1 else { throw .missingField("notAfter") }
         notAfter = Date(timeIntervalSince1970: TimeInterval(seconds))
 
+        // The extension is decoded once and every name kept: matching uses them all, only display is capped.
         var dns: [String] = []
         var ips: [String] = []
-        let count = CMXCheckShims_X509_san_count(cert)
-        for index in 0..<min(count, 1000) {
+        let sans = CMXCheckShims_X509_subject_alt_names(cert)
+        defer { CMXCheckShims_GENERAL_NAMES_free(sans) }
+        for index in 0..<CMXCheckShims_GENERAL_NAMES_num(sans) {
             var kind: Int32 = -1
-            guard let value = text({ CMXCheckShims_X509_san_at(cert, index, &kind, $0, $1) }) else { continue }
+            guard let value = text({ CMXCheckShims_GENERAL_NAMES_text_at(sans, index, &kind, $0, $1) }) else { continue }
             if kind == 0 { dns.append(value) } else if kind == 1 { ips.append(IPAddressText.canonical(value) ?? value) }
         }
         dnsNames = dns

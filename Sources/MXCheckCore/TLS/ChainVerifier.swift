@@ -31,6 +31,12 @@ public struct VerifyError: Sendable, Equatable {
         public static let selfSignedInChain = Int(X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)
         public static let unableToGetIssuerLocally = Int(X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY)
         public static let unableToVerifyLeafSignature = Int(X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE)
+        /// Security level 2 (`TrustStore.authenticationLevel`): the leaf's key is under 112 bits of security.
+        public static let leafKeyTooSmall = Int(X509_V_ERR_EE_KEY_TOO_SMALL)
+        /// An issuer's key, the trust anchor's included, is under 112 bits of security.
+        public static let issuerKeyTooSmall = Int(X509_V_ERR_CA_KEY_TOO_SMALL)
+        /// A signature below the trust anchor uses a digest under 112 bits (SHA-1, MD5).
+        public static let signatureDigestTooWeak = Int(X509_V_ERR_CA_MD_TOO_WEAK)
     }
 }
 
@@ -60,8 +66,13 @@ public enum TrustStoreError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The system's trust anchors plus the user's `--ca-file`; verifies chains at a given time.
+/// The system's trust anchors plus the user's `--ca-file`; verifies chains at a given time, as a default
+/// OpenSSL 3 client would: at security level 2 (the handshake itself stays at level 0, see TLSClientContext).
 public final class TrustStore: @unchecked Sendable {
+    /// OpenSSL's default security level: keys and signature digests of at least 112 bits of security
+    /// (RSA and DSA 2048, EC 224, no SHA-1 or MD5 signature below the trust anchor).
+    public static let authenticationLevel: Int32 = 2
+
     private let store: OpaquePointer
     private let lock = NSLock()
     /// Reading the system bundle takes tens of milliseconds: it happens on its own thread while the
@@ -80,6 +91,8 @@ public final class TrustStore: @unchecked Sendable {
     private init(extraCAFile: String?, systemAnchors: Bool) throws(TrustStoreError) {
         guard let store = X509_STORE_new() else { throw .openSSL(OpenSSLError.drain().description) }
         self.store = store
+        // Every verification context made from this store inherits the level (X509_STORE_CTX_init).
+        X509_VERIFY_PARAM_set_auth_level(X509_STORE_get0_param(store), Self.authenticationLevel)
         if let extraCAFile {
             guard FileManager.default.isReadableFile(atPath: extraCAFile) else {
                 throw .cannotLoad(path: extraCAFile, reason: "no such readable file")

@@ -33,7 +33,8 @@ public struct NegotiatedTLS: Sendable, Equatable {
     public var version: String
     /// The IANA name of the cipher suite.
     public var cipher: String
-    /// The key-exchange group ("X25519", "secp256r1", "ffdhe2048", "DH" for an unnamed finite-field group), or nil.
+    /// The key-exchange group by its IANA name ("x25519", "secp256r1", "ffdhe2048", "X25519MLKEM768"), or
+    /// "dh<bits>" for a finite-field group outside RFC 7919 (`KeyExchangeGroup.name`); nil when none.
     public var group: String?
     /// Size of the server's ephemeral key in bits, where there is one.
     public var keyExchangeBits: Int?
@@ -47,6 +48,13 @@ public struct NegotiatedTLS: Sendable, Equatable {
         self.keyExchangeBits = keyExchangeBits
         self.chainDER = chainDER
     }
+
+    public init(version: String, cipher: String, keyExchangeGroup: KeyExchangeGroup?, keyExchangeBits: Int?, chainDER: [[UInt8]]) {
+        self.init(version: version, cipher: cipher, group: keyExchangeGroup?.name, keyExchangeBits: keyExchangeBits, chainDER: chainDER)
+    }
+
+    /// `group` read back through the one table of group names.
+    public var keyExchangeGroup: KeyExchangeGroup? { group.flatMap { KeyExchangeGroup(name: $0) } }
 }
 
 /// A TLS client session on an already connected socket (SSL_set_fd), every wait bounded by a deadline.
@@ -177,16 +185,12 @@ final class TLSSession {
         let cipherPointer = SSL_get_current_cipher(ssl)
         let cipher = cipherPointer.flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) }
             ?? cipherPointer.flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "unknown"
-        // OpenSSL says "x25519"; the report spells the curve names X25519 and X448.
-        var group = CMXCheckShims_SSL_negotiated_group_name(ssl).map { String(cString: $0) }.map { name in
-            name == "x25519" || name == "x448" ? name.uppercased() : name
-        }
+        // OpenSSL's names ("x25519", "prime256v1"...) become the IANA names of the group table.
+        var group = CMXCheckShims_SSL_negotiated_group_name(ssl).map { KeyExchangeGroup(openSSLName: String(cString: $0)) }
         var bits: Int?
         if let key = CMXCheckShims_SSL_get_peer_tmp_key(ssl) {
             bits = Int(EVP_PKEY_get_bits(key))
-            if group == nil {
-                group = EVP_PKEY_get_base_id(key) == EVP_PKEY_DH ? "DH" : EVP_PKEY_get0_type_name(key).map { String(cString: $0) }
-            }
+            if group == nil { group = Self.group(ofServerKey: key) }
             EVP_PKEY_free(key)
         }
         var chain: [[UInt8]] = []
@@ -201,7 +205,28 @@ final class TLSSession {
             if let der = CertificateDER.encode(leaf) { chain.append(der) }
             X509_free(leaf)
         }
-        return NegotiatedTLS(version: version, cipher: cipher, group: group, keyExchangeBits: bits, chainDER: chain)
+        return NegotiatedTLS(version: version, cipher: cipher, keyExchangeGroup: group, keyExchangeBits: bits, chainDER: chain)
+    }
+
+    /// The group of the server's ephemeral key where OpenSSL names no negotiated group (DHE below TLS 1.3):
+    /// a DH key by its prime (an RFC 7919 group, else `dh<bits>`), any other key by OpenSSL's group or type name.
+    static func group(ofServerKey key: OpaquePointer) -> KeyExchangeGroup? {
+        if EVP_PKEY_get_base_id(key) == EVP_PKEY_DH {
+            var prime: OpaquePointer?
+            guard EVP_PKEY_get_bn_param(key, "p", &prime) == 1, let prime else {
+                return .customFiniteField(bits: Int(EVP_PKEY_get_bits(key)))
+            }
+            defer { BN_free(prime) }
+            var bytes = [UInt8](repeating: 0, count: (Int(BN_num_bits(prime)) + 7) / 8)
+            _ = BN_bn2bin(prime, &bytes)
+            return KeyExchangeGroup(finiteFieldPrime: bytes)
+        }
+        var buffer = [CChar](repeating: 0, count: 80)
+        var length = 0
+        if EVP_PKEY_get_group_name(key, &buffer, buffer.count, &length) == 1, length > 0 {
+            return KeyExchangeGroup(openSSLName: String(cString: buffer))
+        }
+        return EVP_PKEY_get0_type_name(key).map { KeyExchangeGroup(openSSLName: String(cString: $0)) }
     }
 }
 

@@ -64,6 +64,17 @@ VERSIONS = {
     "TLSv1.3": "tls13",
 }
 
+# TLS Supported Groups the reference file predates (IANA registry): the ML-KEM groups of
+# draft-ietf-tls-mlkem and the hybrids of draft-ietf-tls-ecdhe-mlkem (RFC 10024).
+EXTRA_GROUPS = [
+    (0x0200, "MLKEM512"),
+    (0x0201, "MLKEM768"),
+    (0x0202, "MLKEM1024"),
+    (0x11EB, "SecP256r1MLKEM768"),
+    (0x11EC, "X25519MLKEM768"),
+    (0x11ED, "SecP384r1MLKEM1024"),
+]
+
 LINE = re.compile(
     r"^\s*(?P<id>0x[0-9A-Fa-f]{2}(?:,0x[0-9A-Fa-f]{2}){1,2})\s+-\s+(?P<openssl>\S+)\s+(?P<iana>\S+)\s+"
     r"(?P<version>\S+)\s+Kx=(?P<kx>\S+)\s+Au=(?P<au>\S+)\s+Enc=(?P<enc>\S+)\s+Mac=(?P<mac>\S+)\s*(?P<export>export)?\s*$"
@@ -155,6 +166,14 @@ def parse_groups(path):
             if code == 0:  # 0x0000 is no group (the file's TPM_ECC_NONE placeholder)
                 continue
             groups.append({"code": code, "name": fields[3]})
+    known = {g["code"] for g in groups}
+    for code, name in EXTRA_GROUPS:
+        if code not in known:
+            groups.append({"code": code, "name": name})
+    groups.sort(key=lambda g: g["code"])
+    names = [g["name"] for g in groups]
+    if len(set(names)) != len(names) or len({g["code"] for g in groups}) != len(groups):
+        fail("duplicate group in %s or EXTRA_GROUPS" % path)
     return groups
 
 
@@ -193,7 +212,8 @@ def render_groups(groups, source):
         "// swift-format-ignore-file",
         "",
         "extension NamedGroup {",
-        "    /// Every TLS named group (supported_groups codepoint) of the reference file, by IANA name.",
+        "    /// Every TLS named group (supported_groups codepoint) of the reference file and the generator's",
+        "    /// EXTRA_GROUPS, by IANA name, in code order.",
         "    public static let all: [NamedGroup] = [",
     ]
     for g in groups:
@@ -213,7 +233,7 @@ def main():
     groups = parse_groups(os.path.join(args.data, "curves-mapping.txt"))
     files = {
         "CipherSuiteTable.swift": render_suites(suites, "cipher-mapping.txt"),
-        "NamedGroupTable.swift": render_groups(groups, "curves-mapping.txt"),
+        "NamedGroupTable.swift": render_groups(groups, "curves-mapping.txt and EXTRA_GROUPS"),
     }
     stale = []
     for name, text in files.items():
