@@ -10,6 +10,7 @@ LAB_PACKAGES := postfix nsd openssl python3 util-linux iproute2
 BENCH_PACKAGES := hyperfine time testssl.sh
 
 .PHONY: all build release run demo test bench install uninstall clean deps build-deps lab-deps bench-deps fuzz sanitize
+.PHONY: promtool-deps man completions
 
 all: build
 
@@ -28,9 +29,23 @@ endef
 build-deps:
 	$(call apt_install,$(BUILD_PACKAGES))
 
-lab-deps: build-deps
+lab-deps: build-deps promtool-deps
 	$(call apt_install,$(LAB_PACKAGES))
 	@python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
+
+# promtool (Debian's prometheus package) checks the Prometheus output and alert rules in the tests. A policy-rc.d
+# that exits 101 keeps the package from starting a Prometheus service; one already there is put back after.
+promtool-deps:
+	@command -v promtool >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+		saved=""; if [ -e /usr/sbin/policy-rc.d ]; then saved=$$(mktemp); $$SUDO cp -p /usr/sbin/policy-rc.d $$saved; fi; \
+		restore() { if [ -n "$$saved" ]; then $$SUDO cp -p $$saved /usr/sbin/policy-rc.d; rm -f $$saved; else $$SUDO rm -f /usr/sbin/policy-rc.d; fi; }; \
+		trap restore EXIT; \
+		printf '#!/bin/sh\nexit 101\n' | $$SUDO tee /usr/sbin/policy-rc.d >/dev/null; $$SUDO chmod 755 /usr/sbin/policy-rc.d; \
+		echo "installing Debian packages: prometheus (for promtool)"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus; \
+	}
 
 bench-deps: lab-deps
 	$(call apt_install,$(BENCH_PACKAGES))
