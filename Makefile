@@ -10,7 +10,7 @@ LAB_PACKAGES := postfix nsd openssl python3 util-linux iproute2
 BENCH_PACKAGES := hyperfine time testssl.sh
 
 .PHONY: all build release run demo test bench install uninstall clean deps build-deps lab-deps bench-deps fuzz sanitize
-.PHONY: promtool-deps man completions
+.PHONY: promtool-deps man install-built
 
 all: build
 
@@ -108,12 +108,44 @@ bench: release bench-deps
 	@bash Tests/Lab/bench.sh .build/release/mxcheck
 	@bash Tests/Lab/bench_batch.sh .build/release/mxcheck
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the release binary, its man page and its bash, zsh and fish completions.
+# install-built does the same without building, for the binary INSTALL_BIN names (the install test's debug build).
+INSTALL_BIN ?= .build/release/mxcheck
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MAN1DIR = $(DESTDIR)$(PREFIX)/share/man/man1
+BASH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+INSTALLED_FILES = $(BINDIR)/mxcheck $(MAN1DIR)/mxcheck.1 $(BASH_COMPLETIONDIR)/mxcheck $(ZSH_COMPLETIONDIR)/_mxcheck $(FISH_COMPLETIONDIR)/mxcheck.fish
+
 install: release
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 .build/release/mxcheck $(DESTDIR)$(PREFIX)/bin/mxcheck
+	@$(MAKE) --no-print-directory install-built INSTALL_BIN=.build/release/mxcheck
+
+# Completions come from the binary itself (swift-argument-parser writes them), so they match its options.
+install-built:
+	@test -x $(INSTALL_BIN) || { echo "no binary at $(INSTALL_BIN): make release, or give INSTALL_BIN"; exit 1; }
+	install -d $(BINDIR) $(MAN1DIR) $(BASH_COMPLETIONDIR) $(ZSH_COMPLETIONDIR) $(FISH_COMPLETIONDIR)
+	install -m 755 $(INSTALL_BIN) $(BINDIR)/mxcheck
+	install -m 644 docs/man/mxcheck.1 $(MAN1DIR)/mxcheck.1
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for shell in bash zsh fish; do $(INSTALL_BIN) --generate-completion-script $$shell > $$tmp/$$shell; done; \
+	install -m 644 $$tmp/bash $(BASH_COMPLETIONDIR)/mxcheck; \
+	install -m 644 $$tmp/zsh $(ZSH_COMPLETIONDIR)/_mxcheck; \
+	install -m 644 $$tmp/fish $(FISH_COMPLETIONDIR)/mxcheck.fish; \
+	echo "installed: $(INSTALLED_FILES)"
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/mxcheck
+	rm -f $(INSTALLED_FILES)
+
+# docs/man/mxcheck.1 is generated from the argument parser's definitions by swift-argument-parser's generate-manual
+# plugin and committed, so installing needs no plugin run; after a change to the command line, `make man`.
+# A blank line (from a blank line in a discussion) becomes .Pp, which `man --warnings` (and lintian) accept.
+# The install test checks that the committed page is what the generator makes of the current binary.
+MAN_DATE ?= $(shell date -u +%Y-%m-%d)
+man: build
+	$(SWIFT) package plugin generate-manual --configuration debug --date $(MAN_DATE)
+	install -d docs/man
+	sed -e 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/mxcheck/mxcheck.1 > docs/man/mxcheck.1
 
 clean:
 	rm -rf .build .build-asan .build-tsan Tests/Fuzz/.build
