@@ -128,6 +128,22 @@ final class NagiosReportTests: XCTestCase {
         }
     }
 
+    /// The example in docs/monitoring.md is what the renderer writes for such an endpoint.
+    func testDocumentedExampleIsRealOutput() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/monitoring.md")
+        let page = try String(contentsOf: docs, encoding: .utf8)
+        let example = try XCTUnwrap(page.components(separatedBy: "$ mxcheck smtp --format nagios mx.example.com\n").dropFirst().first)
+        let documented = example.components(separatedBy: "\n$ echo $?\n")[0] + "\n"
+        let fix = "Renew the certificate now and check that renewal is automated: Postfix: smtpd_tls_chain_files; Exim: tls_certificate"
+        let object = F.endpoint(
+            input: "mx.example.com", host: "mx.example.com", address: "192.0.2.1", port: 25, status: "warning", score: 90,
+            daysRemaining: 10, notAfter: "2026-12-11T06:30:00Z", tls: ("TLSv1.3", "TLS_AES_256_GCM_SHA384", "x25519"),
+            findings: [F.finding("cert.expiring", "warning", "the certificate expires in 10 days, on 2026-12-11T06:30:00Z (warning below 14 days)", fix: fix)],
+            totalMs: 41.2, connections: 2, banner: "220 mx.example.com ESMTP")
+        XCTAssertEqual(render([object]), documented)
+    }
+
     // MARK: helpers
 
     private func render(_ objects: [JSONValue]) -> String {

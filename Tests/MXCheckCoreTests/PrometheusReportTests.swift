@@ -108,6 +108,46 @@ final class PrometheusReportTests: XCTestCase {
         }
     }
 
+    // MARK: the documentation's alert rules
+
+    static let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs").path
+
+    func testAlertRulesPassPromtoolAndTheirUnitTests() throws {
+        let check = try promtool(["check", "rules", "\(Self.docs)/prometheus/mxcheck-alerts.yml"], stdin: "")
+        XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+        XCTAssertTrue(check.stdout.contains("SUCCESS: 4 rules found"), check.stdout)
+        let unit = try promtool(["test", "rules", "\(Self.docs)/prometheus/mxcheck-alerts.test.yml"], stdin: "")
+        XCTAssertEqual(unit.status, 0, unit.stdout + unit.stderr)
+    }
+
+    /// A rule on a metric mxcheck does not write would never fire.
+    func testAlertRulesUseOnlyMetricsTheRendererWrites() throws {
+        let rules = try String(contentsOfFile: "\(Self.docs)/prometheus/mxcheck-alerts.yml", encoding: .utf8)
+        let expressions = rules.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("expr:") }
+        XCTAssertEqual(expressions.count, 4)
+        let written = Set(try Exposition.parse(PrometheusReport.render(objects: Self.allObjects, domainMode: false)).families)
+        var named = Set<String>()
+        for expression in expressions {
+            let regex = try NSRegularExpression(pattern: "mxcheck_[a-z_]+")
+            let text = String(expression)
+            for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                named.insert(String(text[Swift.Range(match.range, in: text)!]))
+            }
+        }
+        XCTAssertEqual(named, ["mxcheck_certificate_expiry_timestamp_seconds", "mxcheck_status", "mxcheck_up", "mxcheck_last_check_timestamp_seconds"])
+        XCTAssertTrue(named.isSubset(of: written), "\(named.subtracting(written)) not written")
+    }
+
+    /// The example in docs/monitoring.md is what the renderer writes for such an endpoint.
+    func testDocumentedExampleIsRealOutput() throws {
+        let page = try String(contentsOfFile: "\(Self.docs)/monitoring.md", encoding: .utf8)
+        let example = try XCTUnwrap(page.components(separatedBy: "$ mxcheck smtp --format prometheus mx.example.com\n").dropFirst().first)
+        let documented = example.components(separatedBy: "\n...\n")[0] + "\n"
+        let rendered = PrometheusReport.render(objects: [F.ok], domainMode: false)
+        XCTAssertTrue(rendered.hasPrefix(documented), "documented:\n\(documented)\nrendered:\n\(rendered)")
+    }
+
     // MARK: helpers
 
     /// promtool's lint names the contract's `mxcheck_certificate_days_remaining` (a unit other than seconds):
