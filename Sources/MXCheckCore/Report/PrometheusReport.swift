@@ -2,7 +2,9 @@ import Foundation
 
 /// A run as Prometheus text exposition format (version 0.0.4), for node_exporter's textfile collector or a
 /// Pushgateway: one gauge family per metric, HELP and TYPE once, its samples grouped under it.
-/// Written by hand rather than with swift-prometheus: see docs/monitoring.md for the measured trade.
+/// Written by hand, not with swift-prometheus 2.4.1: that registry writes families and series in hash order (a
+/// different file every run) and, measured in a scratch package, added about 5 s to a clean debug build, 12-17 s
+/// to a release build and 0.4 MB to the stripped static binary, for the 40 lines of escaping and grouping below.
 public enum PrometheusReport {
     /// The whole exposition, ending in a newline (empty when there is no object).
     /// - Parameters:
