@@ -101,6 +101,22 @@ final class NagiosReportTests: XCTestCase {
         XCTAssertFalse(try ThresholdRange(days.crit!).alerts(37))
     }
 
+    func testDomainWithoutEndpointSaysWhy() throws {
+        // A null MX: nothing to connect to, an informational finding, status OK.
+        let nullMX: JSONValue = .object([
+            "schemaVersion": .int(2), "input": .string("null-mx.example"), "domain": .string("null-mx.example"), "target": .null,
+            "mx": .null, "status": .string("ok"), "score": .int(100), "tls": .null, "certificate": .null, "smtp": .null,
+            "findings": .array([F.finding("dns.null_mx", "info", "null-mx.example publishes a null MX: it accepts no mail")]),
+            "timings": .null, "connections": .int(0), "checkedAt": .string("2026-12-01T20:00:00Z"),
+        ])
+        let output = try PluginOutput.parse(NagiosReport.render(objects: [nullMX], warnDays: 14, critDays: 7, domainMode: true))
+        XCTAssertEqual(output.status, "OK")
+        XCTAssertEqual(output.summary, "null-mx.example: null-mx.example publishes a null MX: it accepts no mail")
+        XCTAssertEqual(output.perfdata.map(\.label), ["null-mx.example_null-mx.example_days", "null-mx.example_null-mx.example_time",
+                                                      "null-mx.example_null-mx.example_score", "null-mx.example_null-mx.example_connections"])
+        XCTAssertEqual(output.item("null-mx.example_null-mx.example_score")?.value, 100)
+    }
+
     func testNoObjectIsUnknownWithoutPerfdata() throws {
         let output = try PluginOutput.parse(render([]))
         XCTAssertEqual(output.status, "UNKNOWN")

@@ -70,7 +70,10 @@ public enum NagiosReport {
         return detail
     }
 
+    /// What an endpoint without problems negotiated; for one with no handshake to describe (a domain with a null
+    /// MX), its informational finding.
     static func negotiated(_ endpoint: MonitoredEndpoint) -> String {
+        if endpoint.tls == nil, let note = endpoint.worstFinding { return note.message }
         var parts: [String] = []
         if let tls = endpoint.tls {
             parts.append([tls.version, tls.cipher, tls.group].compactMap { $0 }.joined(separator: " "))
