@@ -63,6 +63,8 @@ final class InstallTests: XCTestCase {
         // The installed page renders, without a groff or mdoc warning.
         var environment = ProcessInfo.processInfo.environment
         environment["MANWIDTH"] = "80"
+        // A locale every Debian system has, so man says nothing about the locale on stderr.
+        environment["LC_ALL"] = "C.UTF-8"
         environment["MANPAGER"] = nil
         environment["PAGER"] = nil
         let man = Command.run(["/usr/bin/env", "man", "--warnings", "-P", "cat", "-l", "\(root)/share/man/man1/mxcheck.1"], environment: environment, timeout: 60)
