@@ -10,6 +10,7 @@ LAB_PACKAGES := postfix nsd openssl python3 util-linux iproute2 parallel
 BENCH_PACKAGES := hyperfine time testssl.sh
 
 .PHONY: all build release run demo test bench install uninstall clean deps build-deps lab-deps bench-deps fuzz sanitize
+.PHONY: promtool-deps man install-built
 
 all: build
 
@@ -28,9 +29,23 @@ endef
 build-deps:
 	$(call apt_install,$(BUILD_PACKAGES))
 
-lab-deps: build-deps
+lab-deps: build-deps promtool-deps
 	$(call apt_install,$(LAB_PACKAGES))
 	@python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema
+
+# promtool (Debian's prometheus package) checks the Prometheus output and alert rules in the tests. A policy-rc.d
+# that exits 101 keeps the package from starting a Prometheus service; one already there is put back after.
+promtool-deps:
+	@command -v promtool >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+		saved=""; if [ -e /usr/sbin/policy-rc.d ]; then saved=$$(mktemp); $$SUDO cp -p /usr/sbin/policy-rc.d $$saved; fi; \
+		restore() { if [ -n "$$saved" ]; then $$SUDO cp -p $$saved /usr/sbin/policy-rc.d; rm -f $$saved; else $$SUDO rm -f /usr/sbin/policy-rc.d; fi; }; \
+		trap restore EXIT; \
+		printf '#!/bin/sh\nexit 101\n' | $$SUDO tee /usr/sbin/policy-rc.d >/dev/null; $$SUDO chmod 755 /usr/sbin/policy-rc.d; \
+		echo "installing Debian packages: prometheus (for promtool)"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus; \
+	}
 
 bench-deps: lab-deps
 	$(call apt_install,$(BENCH_PACKAGES))
@@ -66,7 +81,7 @@ test: build lab-deps
 	exit $$status
 
 # libFuzzer targets (Tests/Fuzz, a package of its own): each runs FUZZ_SECONDS from the committed seeds.
-FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello
+FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello FuzzMonitoringOutput
 FUZZ_SECONDS ?= 60
 fuzz: build-deps
 	cd Tests/Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
@@ -94,12 +109,44 @@ bench: release bench-deps
 	@bash Tests/Lab/bench_batch.sh .build/release/mxcheck
 	@bash Tests/Lab/bench_engine.sh .build/release/mxcheck
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the release binary, its man page and its bash, zsh and fish completions.
+# install-built does the same without building, for the binary INSTALL_BIN names (the install test's debug build).
+INSTALL_BIN ?= .build/release/mxcheck
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MAN1DIR = $(DESTDIR)$(PREFIX)/share/man/man1
+BASH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISH_COMPLETIONDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+INSTALLED_FILES = $(BINDIR)/mxcheck $(MAN1DIR)/mxcheck.1 $(BASH_COMPLETIONDIR)/mxcheck $(ZSH_COMPLETIONDIR)/_mxcheck $(FISH_COMPLETIONDIR)/mxcheck.fish
+
 install: release
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 .build/release/mxcheck $(DESTDIR)$(PREFIX)/bin/mxcheck
+	@$(MAKE) --no-print-directory install-built INSTALL_BIN=.build/release/mxcheck
+
+# Completions come from the binary itself (swift-argument-parser writes them), so they match its options.
+install-built:
+	@test -x $(INSTALL_BIN) || { echo "no binary at $(INSTALL_BIN): make release, or give INSTALL_BIN"; exit 1; }
+	install -d $(BINDIR) $(MAN1DIR) $(BASH_COMPLETIONDIR) $(ZSH_COMPLETIONDIR) $(FISH_COMPLETIONDIR)
+	install -m 755 $(INSTALL_BIN) $(BINDIR)/mxcheck
+	install -m 644 docs/man/mxcheck.1 $(MAN1DIR)/mxcheck.1
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for shell in bash zsh fish; do $(INSTALL_BIN) --generate-completion-script $$shell > $$tmp/$$shell; done; \
+	install -m 644 $$tmp/bash $(BASH_COMPLETIONDIR)/mxcheck; \
+	install -m 644 $$tmp/zsh $(ZSH_COMPLETIONDIR)/_mxcheck; \
+	install -m 644 $$tmp/fish $(FISH_COMPLETIONDIR)/mxcheck.fish; \
+	echo "installed: $(INSTALLED_FILES)"
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/mxcheck
+	rm -f $(INSTALLED_FILES)
+
+# docs/man/mxcheck.1 is generated from the argument parser's definitions by swift-argument-parser's generate-manual
+# plugin and committed, so installing needs no plugin run; after a change to the command line, `make man`.
+# A blank line (from a blank line in a discussion) becomes .Pp, which `man --warnings` (and lintian) accept.
+# The install test checks that the committed page is what the generator makes of the current binary.
+MAN_DATE ?= $(shell date -u +%Y-%m-%d)
+man: build
+	$(SWIFT) package plugin generate-manual --configuration debug --date $(MAN_DATE)
+	install -d docs/man
+	sed -e 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/mxcheck/mxcheck.1 > docs/man/mxcheck.1
 
 clean:
 	rm -rf .build .build-asan .build-tsan Tests/Fuzz/.build
