@@ -8,6 +8,8 @@ extension TLSMode: ExpressibleByArgument {}
 enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
     case text
     case json
+    case nagios
+    case prometheus
 }
 
 struct SMTPCommand: ParsableCommand {
@@ -66,7 +68,7 @@ struct SMTPCommand: ParsableCommand {
     @Flag(name: .customShort("6"), help: "Only IPv6 addresses.")
     var ipv6Only = false
 
-    @Option(help: ArgumentHelp("Output format: text or json (JSON Lines, one object per endpoint).", valueName: "format"))
+    @Option(help: ArgumentHelp("Output format: text, json (JSON Lines, one object per endpoint), nagios (plugin output with perfdata) or prometheus (text exposition format).", valueName: "format"))
     var format: OutputFormat = .text
 
     @Flag(help: "Same as --format json.")
@@ -84,7 +86,7 @@ struct SMTPCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Bound on the whole run, in seconds: targets not done by then are answered with run.deadline.", valueName: "seconds"))
     var deadline: Double?
 
-    @Option(help: ArgumentHelp("Write the results to this file instead of stdout (json and text: appended as targets finish).", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the results to this file instead of stdout: json and text appended as targets finish; nagios and prometheus replace the file at the end, atomically.", valueName: "file"))
     var output: String?
 
     @Option(help: ArgumentHelp("Check only shard K of N: the targets whose input hashes (FNV-1a 64) to K; N runs cover every target once.", valueName: "K/N"))
@@ -224,7 +226,7 @@ struct SMTPCommand: ParsableCommand {
 
         let writer = ResultWriter(
             format: outputFormat, text: TextReport(colour: output == nil && !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO)),
-            destination: destination)
+            destination: destination, warnDays: warnDays, critDays: critDays, domainMode: mx)
         let progress = Progress(enabled: isatty(STDERR_FILENO) == 1 && !verbose && (inputs.mayHoldSeveral || mx))
         let summary: RunSummary = engine.run(inputs, skipping: earlier.answered) { result in
             progress.clear()
@@ -309,7 +311,7 @@ enum OutputDestination {
 
 extension OutputFormat {
     /// Formats that describe the whole run, so they are written once it is over.
-    var writtenAtEnd: Bool { false }
+    var writtenAtEnd: Bool { self == .nagios || self == .prometheus }
 }
 
 /// Turns each finished target into output. The engine calls `write` for one target at a time and `finish`
@@ -318,12 +320,18 @@ final class ResultWriter: @unchecked Sendable {
     private let format: OutputFormat
     private let text: TextReport
     private let destination: OutputDestination
+    private let thresholds: (warn: Int, crit: Int)
+    private let domainMode: Bool
     private var written = 0
+    /// For the formats written at the end: every object of the run.
+    private var collected: [JSONValue] = []
 
-    init(format: OutputFormat, text: TextReport, destination: OutputDestination) {
+    init(format: OutputFormat, text: TextReport, destination: OutputDestination, warnDays: Int, critDays: Int, domainMode: Bool) {
         self.format = format
         self.text = text
         self.destination = destination
+        thresholds = (warnDays, critDays)
+        self.domainMode = domainMode
     }
 
     func write(_ result: TargetResult) {
@@ -333,6 +341,9 @@ final class ResultWriter: @unchecked Sendable {
             block = result.objects.map { JSONReport.value(for: $0).serialized() + "\n" }.joined()
         case .text:
             block = (written > 0 ? "\n" : "") + text.render(result) + "\n"
+        case .nagios, .prometheus:
+            collected += result.objects.map(JSONReport.value(for:))
+            return
         }
         written += 1
         if case .stream(let fd) = destination {
@@ -340,7 +351,37 @@ final class ResultWriter: @unchecked Sendable {
         }
     }
 
-    func finish() throws {}
+    struct WriteError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Writes what the formats of the whole run have gathered: to stdout, or replacing FILE through a
+    /// temporary file beside it (never named *.prom, so a textfile collector never reads it).
+    func finish() throws(WriteError) {
+        var output: String
+        switch format {
+        case .nagios: output = NagiosReport.render(objects: collected, warnDays: thresholds.warn, critDays: thresholds.crit, domainMode: domainMode)
+        case .prometheus: output = PrometheusReport.render(objects: collected, domainMode: domainMode)
+        case .json, .text: return
+        }
+        switch destination {
+        case .stream(let fd):
+            FileDescriptor.writeAll(fd, &output)
+        case .replace(let path):
+            let url = URL(fileURLWithPath: path)
+            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+            let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw WriteError(description: "--output \(path): cannot write \(temporary): \(String(cString: strerror(errno)))") }
+            FileDescriptor.writeAll(fd, &output)
+            let synced = fsync(fd) == 0
+            close(fd)
+            guard synced, rename(temporary, path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlink(temporary)
+                throw WriteError(description: "--output \(path): \(reason)")
+            }
+        }
+    }
 }
 
 enum FileDescriptor {

@@ -41,10 +41,19 @@ root=$state/lab/pki/root.pem
 "$mxcheck" smtp --json --servername mx.lab.example --ca-file "$root" "$(head -1 "$targets")" >/dev/null
 
 log "mxcheck: $endpoints endpoints at --concurrency $concurrency"
-/usr/bin/time -f "%e %M" -o "$state/mxcheck.time" \
+/usr/bin/time -f "%e %M %U %S" -o "$state/mxcheck.time" \
     timeout 600 "$mxcheck" smtp --json --concurrency "$concurrency" --servername mx.lab.example --ca-file "$root" \
     --input "$targets" >"$state/mxcheck.jsonl" || true
-read -r m_seconds m_rss_kb <"$state/mxcheck.time"
+read -r m_seconds m_rss_kb m_user m_sys <"$state/mxcheck.time"
+m_cpu_ms=$(python3 -c "print(round(($m_user + $m_sys) * 1000 / $endpoints, 2))")
+
+# The ceiling: the least client doing the same two connections per endpoint (Tests/Lab/minclient.py).
+log "minimal client: the same two connections per endpoint"
+/usr/bin/time -f "%e %M %U %S" -o "$state/min.time" timeout 600 python3 "$lab_dir/minclient.py" --targets "$targets" \
+    --concurrency "$concurrency" >/dev/null 2>"$state/min.err" || true
+read -r n_seconds n_rss_kb n_user n_sys <"$state/min.time"
+n_rate=$(python3 -c "print(round($endpoints / $n_seconds, 1))")
+n_cpu_ms=$(python3 -c "print(round(($n_user + $n_sys) * 1000 / $endpoints, 2))")
 m_lines=$(wc -l <"$state/mxcheck.jsonl")
 m_ok=$(grep -c '"status":"ok"' "$state/mxcheck.jsonl" || true)
 m_connections=$(python3 -c 'import json,sys; print(sum(json.loads(l)["connections"] for l in open(sys.argv[1])))' "$state/mxcheck.jsonl")
@@ -71,8 +80,10 @@ fi
 
 echo
 echo "mxcheck batch bench: $endpoints endpoints of the lab's Postfix ($hosts addresses x 4 ports), --concurrency $concurrency"
-printf '%-34s %10s %12s %12s %14s\n' tool seconds endpoints/s "peak RSS MB" connections
-printf '%-34s %10s %12s %12s %14s\n' "mxcheck smtp (basic check)" "$m_seconds" "$m_rate" "$m_rss_mb" "$m_connections"
+printf '%-34s %10s %12s %12s %14s %12s\n' tool seconds endpoints/s "peak RSS MB" connections "CPU ms/ep"
+printf '%-34s %10s %12s %12s %14s %12s\n' "mxcheck smtp (basic check)" "$m_seconds" "$m_rate" "$m_rss_mb" "$m_connections" "$m_cpu_ms"
+printf '%-34s %10s %12s %12s %14s %12s\n' "minimal client (ceiling)" "$n_seconds" "$n_rate" "$(python3 -c "print(round($n_rss_kb / 1024, 1))")" "$((2 * endpoints))" "$n_cpu_ms"
+echo "mxcheck CPU (user+sys) per endpoint: $m_cpu_ms ms (goal <= 1.5 ms, injection probe included); endpoints/s vs the minimal client: $(python3 -c "print(round($m_rate / $n_rate, 2))")"
 if [[ $s_status == ok ]]; then
     printf '%-34s %10s %12s %12s %14s\n' "sslyze --certinfo --targets_in" "$s_seconds" "$s_rate" "$(python3 -c "print(round($s_rss_kb / 1024, 1))")" "-"
     echo "ratio mxcheck / sslyze (endpoints/s): $(python3 -c "print(round($m_rate / $s_rate, 2))")  (target: at least 5)"
