@@ -212,9 +212,10 @@ struct SMTPCommand: ParsableCommand {
         let tagTranscript = inputs.mayHoldSeveral || mx
         var transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)?
         if verbose {
+            // Each block (a whole reply) in one write, so connections never interleave mid-reply.
             transcript = { endpoint in
-                let prefix = tagTranscript ? "[\(endpoint.address)]:\(endpoint.port) " : ""
-                return { line in stderr.write(prefix + line) }
+                let prefix = "\(endpoint.address.contains(":") ? "[\(endpoint.address)]" : endpoint.address):\(endpoint.port)"
+                return { block in stderr.write(tagTranscript ? Transcript.tagged(prefix, block) : block) }
             }
         }
         let engine = RunEngine(

@@ -99,6 +99,28 @@ final class CommandLineTests: EndToEndTestCase {
         XCTAssertTrue(result.stderr.contains("C: STARTTLS"))
         XCTAssertTrue(result.stderr.contains("C: QUIT"))
         XCTAssertEqual(result.stdout.split(separator: "\n").count, 1, "the transcript stays off stdout")
+
+        // Every line names its connection; the main dialog reads in order, whole replies together.
+        let lines = result.stderr.split(separator: "\n").map(String.init)
+        XCTAssertFalse(lines.isEmpty)
+        for line in lines {
+            XCTAssertNotNil(line.wholeMatch(of: /\[(1|2 injection|probe [0-9]+)\] (C|S): .*/), "not a transcript line: \(line)")
+        }
+        let main = lines.filter { $0.hasPrefix("[1] ") }.map { String($0.dropFirst(4)) }
+        let steps = ["S: 220 ", "C: EHLO client.lab.example", "S: 250-", "C: STARTTLS", "S: 220 ", "C: (TLS handshake", "S: (TLS established", "C: EHLO client.lab.example", "C: QUIT", "S: 221 "]
+        var index = 0
+        for line in main where index < steps.count && line.hasPrefix(steps[index]) { index += 1 }
+        XCTAssertEqual(index, steps.count, "the main dialog in order: \(main)")
+        // A multi-line reply is never split by another connection's line.
+        let ehloReply = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("[1] S: 250-") })
+        let ehloEnd = try XCTUnwrap(lines[ehloReply...].firstIndex { $0.hasPrefix("[1] S: 250 ") })
+        XCTAssertTrue(lines[ehloReply...ehloEnd].allSatisfy { $0.hasPrefix("[1] S: 250") })
+        XCTAssertTrue(lines.contains { $0.hasPrefix("[2 injection] C: STARTTLS") })
+
+        let probes = mxcheck(["smtp", "-v", "--json", "--protocols", "--ca-file", lab.rootCA, target.target])
+        let probeLines = probes.stderr.split(separator: "\n").filter { $0.hasPrefix("[probe ") }
+        XCTAssertGreaterThanOrEqual(probeLines.count, 4, probes.stderr)
+        XCTAssertTrue(probeLines.allSatisfy { $0.contains("C: ") && $0.contains("hello") && $0.contains("; S: ") }, "one line each: what was offered, what came back")
     }
 
     func testSeveralTargetsExitWithTheWorstStatus() throws {

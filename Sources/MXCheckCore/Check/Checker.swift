@@ -45,7 +45,7 @@ public struct Checker: Sendable {
             return observation
         }
         let deadline = Deadline(secondsFromNow: settings.timeout, stop: stop)
-        let record: (String) -> Void = { line in transcript?(line) }
+        let record: (String) -> Void = { block in transcript?(Transcript.tagged(Transcript.mainConnection, block)) }
         // The injection probe starts once the main connection was greeted with 220, so a server that refuses
         // (421, 554) or does not answer sees one connection; it then runs beside the rest of the dialog (after
         // it, when only one connection at a time to the address is allowed).

@@ -10,7 +10,9 @@ extension Checker {
         var observation = observe(endpoint, now: now, transcript: transcript, gate: gate, stop: stop)
         if let probe, let tls = observation.tls, !(stop?.isRaised ?? false) {
             let started = DispatchTime.now().uptimeNanoseconds
-            observation.probe = Prober(checker: self, endpoint: endpoint, settings: probe, gate: gate).run(knownAccepted: tls.version)
+            var prober = Prober(checker: self, endpoint: endpoint, settings: probe, gate: gate)
+            prober.transcript = transcript
+            observation.probe = prober.run(knownAccepted: tls.version)
             observation.durationMilliseconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
         }
         return observation

@@ -42,7 +42,7 @@ final class InjectionProbe: @unchecked Sendable {
             let deadline = Deadline(uptimeNanoseconds: checkDeadline.uptimeNanoseconds &+ waited, stop: checkDeadline.stop)
             var connected = false
             let result = probe.run(checker: checker, endpoint: endpoint, deadline: deadline, connected: &connected) { line in
-                transcript?("[injection probe] " + line)
+                transcript?(Transcript.tagged(Transcript.injectionConnection, line))
             }
             probe.lock.withLock { probe.outcome = Outcome(result: result, connected: connected) }
         }

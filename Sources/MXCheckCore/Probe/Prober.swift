@@ -44,6 +44,8 @@ public struct Prober: Sendable {
     public let gate: ConnectionGate
     /// Random bytes for hello randoms, session ids and the x25519 key share (no key exchange follows).
     public let randomBytes: @Sendable (Int) -> [UInt8]
+    /// `-v`: one line per probe connection.
+    public var transcript: (@Sendable (String) -> Void)?
 
     public init(
         settings: ProbeSettings, transport: any ProbeTransport, serverName: String?, gate: ConnectionGate? = nil,
@@ -394,9 +396,10 @@ public struct Prober: Sendable {
         for attempt in 0...settings.backoffSeconds.count {
             guard !run.isStopped else { return nil }
             gate.acquire()
-            run.countConnection()
+            let number = run.countConnection()
             let result = Result { () throws(DialogFailure) -> ProbeReply in try transport.exchange(bytes, keyExchange: keyExchange) }
             gate.release()
+            transcript?(Transcript.tagged(Transcript.probeConnection(number), Transcript.probeLine(hello, reply: result)))
             switch result {
             case .success(let reply):
                 return reply
@@ -496,7 +499,14 @@ final class ProbeRun: @unchecked Sendable {
     var suitesPerHello: Int { lock.withLock { helloLimit } }
     var isStopped: Bool { lock.withLock { stopped } }
 
-    func countConnection() { lock.withLock { connections += 1 } }
+    /// Counts a connection; returns its number, from 1.
+    @discardableResult
+    func countConnection() -> Int {
+        lock.withLock {
+            connections += 1
+            return connections
+        }
+    }
 
     /// The server met a small hello with silence too: it refuses that way, no more retries with smaller hellos.
     var silenceRefuses: Bool { lock.withLock { silence } }

@@ -97,7 +97,7 @@ final class SMTPDialog {
     /// Several commands in one write, as a pipelining client (or an attacker) sends them.
     func sendTogether(_ commands: [String], deadline: Deadline, phase: String) throws(DialogFailure) {
         stream.phase = phase
-        for command in commands { record("C: \(command)") }
+        record(commands.map { "C: \($0)" }.joined(separator: "\n"))
         try stream.write(Array(commands.map { $0 + "\r\n" }.joined().utf8), deadline: deadline)
     }
 
@@ -106,9 +106,9 @@ final class SMTPDialog {
         while true {
             do {
                 if let reply = try parser.parse(buffer, start: &start) {
-                    for (index, line) in reply.lines.enumerated() {
-                        record("S: \(reply.code)\(index == reply.lines.count - 1 ? " " : "-")\(line)")
-                    }
+                    record(reply.lines.enumerated().map { index, line in
+                        "S: \(reply.code)\(index == reply.lines.count - 1 ? " " : "-")\(line)"
+                    }.joined(separator: "\n"))
                     compact()
                     return reply
                 }
