@@ -107,6 +107,9 @@ struct SMTPCommand: ParsableCommand {
     @Flag(name: [.customShort("v"), .long], help: "Print the SMTP dialog (C:/S: lines) on stderr.")
     var verbose = false
 
+    @Flag(help: "Text: print every endpoint in full, as it finishes, instead of a table of all endpoints followed by the ones that are not OK.")
+    var long = false
+
     @Flag(name: .customLong("no-color"), help: "Plain text without colour (NO_COLOR in the environment does the same).")
     var noColor = false
 
@@ -226,7 +229,7 @@ struct SMTPCommand: ParsableCommand {
         signals.onSignal { engine.interrupt(signal: $0) }
 
         let writer = ResultWriter(
-            format: outputFormat, text: TextReport(colour: output == nil && !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO)),
+            format: outputFormat, text: TextReport(colour: output == nil && !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO), long: long),
             destination: destination, warnDays: warnDays, critDays: critDays, domainMode: mx)
         let progress = Progress(enabled: isatty(STDERR_FILENO) == 1 && !verbose && (inputs.mayHoldSeveral || mx))
         let summary: RunSummary = engine.run(inputs, skipping: earlier.answered) { result in
@@ -239,6 +242,7 @@ struct SMTPCommand: ParsableCommand {
             stderr.write("mxcheck: \(problem); the targets read before it were checked")
         }
         if case .interrupted(let signal) = summary.end {
+            if outputFormat == .text { try? writer.finish() }
             let target = output ?? "FILE"
             stderr.write("mxcheck: interrupted: \(summary.targets) target\(summary.targets == 1 ? "" : "s") done; "
                 + "run the same command with --output \(target) --resume \(target) to check the rest")
@@ -326,6 +330,8 @@ final class ResultWriter: @unchecked Sendable {
     private var written = 0
     /// For the formats written at the end: every object of the run.
     private var collected: [JSONValue] = []
+    /// Text of a run of host targets without --long: the objects, for one table at the end.
+    private var held: [ReportObject] = []
 
     init(format: OutputFormat, text: TextReport, destination: OutputDestination, warnDays: Int, critDays: Int, domainMode: Bool) {
         self.format = format
@@ -340,6 +346,9 @@ final class ResultWriter: @unchecked Sendable {
         switch format {
         case .json:
             block = result.objects.map { JSONReport.value(for: $0).serialized() + "\n" }.joined()
+        case .text where !text.long && !domainMode:
+            held += result.objects
+            return
         case .text:
             block = (written > 0 ? "\n" : "") + text.render(result) + "\n"
         case .nagios, .prometheus:
@@ -361,6 +370,9 @@ final class ResultWriter: @unchecked Sendable {
     func finish() throws(WriteError) {
         var output: String
         switch format {
+        case .text where !held.isEmpty:
+            output = text.overview(held) + "\n"
+            held = []
         case .nagios: output = NagiosReport.render(objects: collected, warnDays: thresholds.warn, critDays: thresholds.crit, domainMode: domainMode)
         case .prometheus: output = PrometheusReport.render(objects: collected, domainMode: domainMode)
         case .json, .text: return

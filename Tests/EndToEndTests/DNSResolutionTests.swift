@@ -127,6 +127,12 @@ final class DNSResolutionTests: XCTestCase {
         XCTAssertEqual(result.findings.map(\.message), ["mx.many-addr.lab.example has 12 addresses: checked the first 10; skipped 127.0.1.11, 127.0.1.12"])
     }
 
+    func testThreeMXHosts() throws {
+        let result = try resolve("three-mx.lab.example")
+        XCTAssertEqual(rows(result), ["mx1.lab.example 10 127.0.0.2", "mx2.lab.example 20 127.0.0.3", "mx3.lab.example 30 127.0.0.5"])
+        XCTAssertEqual(result.findings, [])
+    }
+
     func testMXHostWithoutAddressBesideAGoodOne() throws {
         let result = try resolve("half-empty.lab.example")
         XCTAssertEqual(rows(result), ["mx2.lab.example 20 127.0.0.3"])
@@ -146,7 +152,7 @@ final class DNSResolutionTests: XCTestCase {
         // A domain added to dns.sh without a test here fails this test.
         let tested = Set([
             "two-mx", "dual", "null-mx", "implicit", "bare", "no-address", "missing-host", "cname", "ip-literal", "many-mx",
-            "many-addr", "does-not-exist", "half-empty",
+            "many-addr", "does-not-exist", "half-empty", "three-mx",
         ].map { "\($0).lab.example" })
         XCTAssertEqual(Set(lab.domains.keys), Set(tested))
     }

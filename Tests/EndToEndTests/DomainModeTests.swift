@@ -38,12 +38,33 @@ final class DomainModeTests: EndToEndTestCase {
 
     func testTextIsGroupedByDomainInMXOrder() throws {
         let pool = try lab.case("mx_pool")
-        let result = mxcheck(["smtp", "--mx", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "two-mx.lab.example", "null-mx.lab.example"])
+        let result = mxcheck(["smtp", "--mx", "--long", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "two-mx.lab.example", "null-mx.lab.example"])
         XCTAssertTrue(result.stdout.contains("two-mx.lab.example  OK  MX 10 mx1.lab.example, 20 mx2.lab.example"), result.stdout)
         let first = try XCTUnwrap(result.stdout.range(of: "mx1.lab.example 127.0.0.2"))
         let second = try XCTUnwrap(result.stdout.range(of: "mx2.lab.example 127.0.0.3"))
         XCTAssertLessThan(first.lowerBound, second.lowerBound)
         XCTAssertTrue(result.stdout.contains("null-mx.lab.example  OK  no endpoint"), result.stdout)
+    }
+
+    /// Many endpoints at a glance: one table line each, aligned, and no full block when all are OK.
+    func testThreeOKEndpointsGiveATableAndNoFullBlock() throws {
+        let pool = try lab.case("mx_pool")
+        let arguments = ["smtp", "--mx", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "three-mx.lab.example"]
+        let result = mxcheck(arguments)
+        XCTAssertEqual(result.status, 0, result.stdout)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "three-mx.lab.example  OK  MX 10 mx1.lab.example, 20 mx2.lab.example, 30 mx3.lab.example")
+        XCTAssertTrue(lines[1].hasPrefix("STATUS   HOST"), result.stdout)
+        let rows = lines.dropFirst(2)
+        XCTAssertEqual(rows.count, 3, "one line per endpoint and nothing else: \(result.stdout)")
+        XCTAssertEqual(rows.map { $0.split(separator: " ").prefix(3).joined(separator: " ") },
+                       ["OK mx1.lab.example 127.0.0.2:\(pool.port)", "OK mx2.lab.example 127.0.0.3:\(pool.port)", "OK mx3.lab.example 127.0.0.5:\(pool.port)"])
+        XCTAssertTrue(rows.allSatisfy { $0.count <= 100 && $0.contains("TLS 1.3") && $0.contains(" 100 ") }, result.stdout)
+        XCTAssertEqual(Set(rows.map { $0.firstRange(of: "127.0.0")!.lowerBound.utf16Offset(in: $0) }).count, 1, "columns aligned")
+        XCTAssertFalse(result.stdout.contains("findings"), "no full block when every endpoint is OK")
+
+        let long = mxcheck(arguments + ["--long"])
+        XCTAssertEqual(long.stdout.components(separatedBy: "findings none").count - 1, 3, "--long prints every endpoint in full: \(long.stdout)")
     }
 
     func testNullMXMakesNoConnection() throws {

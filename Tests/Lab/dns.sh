@@ -177,6 +177,12 @@ no-address-host TXT     "this name exists but has no A or AAAA"
 two-mx          MX      20 mx2.$zone.
 two-mx          MX      10 mx1.$zone.
 
+; Three MX hosts, one address each, all served by the same certificate: three endpoints.
+mx3             A       127.0.0.5
+three-mx        MX      10 mx1.$zone.
+three-mx        MX      20 mx2.$zone.
+three-mx        MX      30 mx3.$zone.
+
 ; One MX host with both A and AAAA: two endpoints.
 dual            MX      10 mx-dual.$zone.
 
@@ -265,6 +271,7 @@ def d(name):
     return name + "." + zone
 domains = {
     d("two-mx"): "two MX, preference 20 (mx2, 127.0.0.3) listed before 10 (mx1, 127.0.0.2): sorted by preference",
+    d("three-mx"): "MX 10 mx1, 20 mx2, 30 mx3 (127.0.0.2, .3, .5), one certificate: three endpoints",
     d("dual"): "one MX host (mx-dual) with A 127.0.0.4 and AAAA ::1: two endpoints",
     d("null-mx"): "null MX (MX 0 .): dns.null_mx, no endpoint",
     d("implicit"): "no MX, A 127.0.0.5: implicit MX, dns.implicit_mx",

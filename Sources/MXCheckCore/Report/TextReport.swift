@@ -3,16 +3,26 @@ import Foundation
 /// Plain-text rendering for a person at a terminal; colour only when asked for.
 public struct TextReport: Sendable {
     public var colour: Bool
+    /// `--long`: every endpoint in full, never the table.
+    public var long: Bool
 
-    public init(colour: Bool) {
+    public init(colour: Bool, long: Bool = false) {
         self.colour = colour
+        self.long = long
     }
 
-    private func paint(_ text: String, _ code: String) -> String {
+    /// Several objects: the table, then the full block of each that is not OK (or every block with `--long`).
+    public func overview(_ objects: [ReportObject]) -> String {
+        guard !long, objects.count > 1 else { return objects.map(render).joined(separator: "\n\n") }
+        let details = objects.filter(Self.needsDetail).map(render)
+        return ([table(objects)] + details).joined(separator: "\n\n")
+    }
+
+    func paint(_ text: String, _ code: String) -> String {
         colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 
-    private func label(_ status: Status) -> String {
+    func label(_ status: Status) -> String {
         switch status {
         case .ok: return paint("OK", "1;32")
         case .warning: return paint("WARNING", "1;33")
@@ -50,7 +60,7 @@ public struct TextReport: Sendable {
             if !hosts.contains(entry) { hosts.append(entry) }
         }
         let header = "\(paint(domain, "1;4"))  \(label(result.status))  MX \(hosts.joined(separator: ", "))"
-        return header + "\n" + result.objects.map(render).joined(separator: "\n\n")
+        return header + "\n" + overview(result.objects)
     }
 
     public func render(_ object: ReportObject) -> String {
