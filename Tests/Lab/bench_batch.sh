@@ -41,7 +41,7 @@ root=$state/lab/pki/root.pem
 "$mxcheck" smtp --json --servername mx.lab.example --ca-file "$root" "$(head -1 "$targets")" >/dev/null
 
 log "mxcheck: $endpoints endpoints at --concurrency $concurrency"
-/usr/bin/time -f "%e %M %U %S" -o "$state/mxcheck.time" \
+/usr/bin/time -q -f "%e %M %U %S" -o "$state/mxcheck.time" \
     timeout 600 "$mxcheck" smtp --json --concurrency "$concurrency" --servername mx.lab.example --ca-file "$root" \
     --input "$targets" >"$state/mxcheck.jsonl" || true
 read -r m_seconds m_rss_kb m_user m_sys <"$state/mxcheck.time"
@@ -49,7 +49,7 @@ m_cpu_ms=$(python3 -c "print(round(($m_user + $m_sys) * 1000 / $endpoints, 2))")
 
 # The ceiling: the least client doing the same two connections per endpoint (Tests/Lab/minclient.py).
 log "minimal client: the same two connections per endpoint"
-/usr/bin/time -f "%e %M %U %S" -o "$state/min.time" timeout 600 python3 "$lab_dir/minclient.py" --targets "$targets" \
+/usr/bin/time -q -f "%e %M %U %S" -o "$state/min.time" timeout 600 python3 "$lab_dir/minclient.py" --targets "$targets" \
     --concurrency "$concurrency" >/dev/null 2>"$state/min.err" || true
 read -r n_seconds n_rss_kb n_user n_sys <"$state/min.time"
 n_rate=$(python3 -c "print(round($endpoints / $n_seconds, 1))")

@@ -32,7 +32,7 @@ trap cleanup EXIT INT TERM HUP
 measure() {
     local name=$1
     shift
-    /usr/bin/time -f "%e %M %U %S" -o "$state/$name.time" timeout 900 "$@" >"$state/$name.jsonl" 2>"$state/$name.err" || true
+    /usr/bin/time -q -f "%e %M %U %S" -o "$state/$name.time" timeout 900 "$@" >"$state/$name.jsonl" 2>"$state/$name.err" || true
     read -r seconds rss_kb user sys <"$state/$name.time"
     objects=$(wc -l <"$state/$name.jsonl")
     rss_mb=$(python3 -c "print(round($rss_kb / 1024, 1))")

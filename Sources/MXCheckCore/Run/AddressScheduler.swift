@@ -102,11 +102,13 @@ final class AddressScheduler: @unchecked Sendable {  // every stored property is
         return .queued(startWorker: startWorker)
     }
 
-    /// Lists an address as ready when it has room and a waiting job; called under `condition`.
-    private func list(_ address: String) {
-        guard let state = addresses[address], state.active < perAddress, !state.waiting.isEmpty, !listed.contains(address) else { return }
+    /// Lists an address as ready when it has room and a waiting job; called under `condition`. True when listed.
+    @discardableResult
+    private func list(_ address: String) -> Bool {
+        guard let state = addresses[address], state.active < perAddress, !state.waiting.isEmpty, !listed.contains(address) else { return false }
         listed.insert(address)
         ready.push(address)
+        return true
     }
 
     /// The next job and its address's gate; waits while none is ready; nil once closed and nothing is left.
@@ -120,6 +122,8 @@ final class AddressScheduler: @unchecked Sendable {  // every stored property is
                 state.active += 1
                 addresses[address] = state
                 list(address)
+                // Pass the turn on while work is ready, so no waiting worker sleeps through it.
+                if !ready.isEmpty { condition.signal() }
                 return (job, state.gate)
             }
             if closed && addresses.isEmpty {
@@ -140,16 +144,22 @@ final class AddressScheduler: @unchecked Sendable {  // every stored property is
         let waiting = followers.removeValue(forKey: key) ?? []
         if outcome.observation != nil { recent.insert(outcome, for: key) }
         let address = job.endpoint.address
+        var listedAgain = false
         if var state = addresses[address] {
             state.active -= 1
             if state.active == 0 && state.waiting.isEmpty {
                 addresses[address] = nil
             } else {
                 addresses[address] = state
-                list(address)
+                listedAgain = list(address)
             }
         }
-        condition.broadcast()
+        // One waiting worker for the address that has room again; all of them once the last job is done.
+        if closed && addresses.isEmpty {
+            condition.broadcast()
+        } else if listedAgain {
+            condition.signal()
+        }
         return waiting
     }
 
