@@ -52,17 +52,20 @@ public struct Checker: Sendable {
         let wantProbe = settings.injectionTest && endpoint.tls == .starttls
         var probe: InjectionProbe?
         var greeted = false
+        // The probe resumes the main connection's session: no second certificate chain to send or to parse.
+        let handoff = wantProbe ? SessionHandoff() : nil
         let startProbe = { () -> InjectionProbe in
-            InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript, gate: gate)
+            InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript, gate: gate, handoff: handoff)
         }
         do {
-            try run(endpoint, deadline: deadline, into: &observation, record: record) {
+            try run(endpoint, deadline: deadline, into: &observation, record: record, handoff: handoff) {
                 greeted = true
                 if wantProbe && settings.injectionProbeInParallel { probe = startProbe() }
             }
         } catch {
             observation.failure = error
         }
+        handoff?.offer(nil)
         gate?.release()
         if wantProbe && greeted && probe == nil && !(stop?.isRaised ?? false) {
             probe = startProbe()
@@ -114,7 +117,7 @@ public struct Checker: Sendable {
     /// `greeted`: called once the server's greeting was 220.
     private func run(
         _ endpoint: Endpoint, deadline: Deadline, into observation: inout Observation, record: @escaping (String) -> Void,
-        greeted: () -> Void
+        handoff: SessionHandoff?, greeted: () -> Void
     ) throws(DialogFailure) {
         observation.connections += 1
         let connection = try connect(endpoint, deadline: deadline)
@@ -141,6 +144,8 @@ public struct Checker: Sendable {
             try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO inside TLS")
             let reply = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply inside TLS")
             if reply.isPositiveCompletion { observation.ehloCapabilitiesTLS = Capabilities(ehloReply: reply).lines }
+            // The reply came after any TLS 1.3 session tickets, so the session is resumable now if ever.
+            handoff?.offer(session.ticket())
         } catch {
             switch error {
             case .protocolError, .timeout, .closed: throw error
@@ -208,14 +213,19 @@ public struct Checker: Sendable {
         observation.ehloCapabilities = capabilities.lines
     }
 
-    func handshake(connection: TCPConnection, endpoint: Endpoint, deadline: Deadline, observation: inout Observation, record: (String) -> Void) throws(DialogFailure) -> TLSSession {
+    /// `resuming`: a session of the main connection, offered for resumption (the injection probe's).
+    func handshake(
+        connection: TCPConnection, endpoint: Endpoint, deadline: Deadline, observation: inout Observation, record: (String) -> Void,
+        resuming ticket: TLSSessionTicket? = nil
+    ) throws(DialogFailure) -> TLSSession {
         let session: TLSSession
         do {
             session = try TLSSession(context: context, connection: connection, serverName: endpoint.serverName)
         } catch {
             throw .handshakeFailed(error.description)
         }
-        record("C: (TLS handshake\(endpoint.serverName.map { ", SNI \($0)" } ?? ""))")
+        if let ticket { session.resume(ticket) }
+        record("C: (TLS handshake\(endpoint.serverName.map { ", SNI \($0)" } ?? "")\(ticket == nil ? "" : ", resuming the first connection's session"))")
         do {
             var injected: [UInt8] = []
             defer {
@@ -234,7 +244,7 @@ public struct Checker: Sendable {
         }
         let negotiated = session.negotiated
         observation.tls = negotiated
-        record("S: (TLS established: \(negotiated.version), \(negotiated.cipher)\(negotiated.group.map { ", \($0)" } ?? ""))")
+        record("S: (TLS established: \(negotiated.version), \(negotiated.cipher)\(negotiated.group.map { ", \($0)" } ?? "")\(session.resumed ? ", resumed" : ""))")
         return session
     }
 

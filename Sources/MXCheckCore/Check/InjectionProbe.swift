@@ -27,7 +27,7 @@ final class InjectionProbe: @unchecked Sendable {
     /// of `gate` is added to that bound, since waiting for one's turn is no fault of the server.
     static func start(
         checker: Checker, endpoint: Endpoint, deadline checkDeadline: Deadline, transcript: (@Sendable (String) -> Void)?,
-        gate: ConnectionGate?
+        gate: ConnectionGate?, handoff: SessionHandoff? = nil
     ) -> InjectionProbe {
         let probe = InjectionProbe()
         probe.thread = JoinableThread(stackSize: 512 << 10) {
@@ -41,7 +41,7 @@ final class InjectionProbe: @unchecked Sendable {
             let waited = DispatchTime.now().uptimeNanoseconds - waitStarted
             let deadline = Deadline(uptimeNanoseconds: checkDeadline.uptimeNanoseconds &+ waited, stop: checkDeadline.stop)
             var connected = false
-            let result = probe.run(checker: checker, endpoint: endpoint, deadline: deadline, connected: &connected) { line in
+            let result = probe.run(checker: checker, endpoint: endpoint, deadline: deadline, handoff: handoff, connected: &connected) { line in
                 transcript?(Transcript.tagged(Transcript.injectionConnection, line))
             }
             probe.lock.withLock { probe.outcome = Outcome(result: result, connected: connected) }
@@ -55,7 +55,9 @@ final class InjectionProbe: @unchecked Sendable {
         return lock.withLock { outcome }
     }
 
-    private func run(checker: Checker, endpoint: Endpoint, deadline: Deadline, connected: inout Bool, record: @escaping (String) -> Void) -> InjectionProbeResult {
+    private func run(
+        checker: Checker, endpoint: Endpoint, deadline: Deadline, handoff: SessionHandoff?, connected: inout Bool, record: @escaping (String) -> Void
+    ) -> InjectionProbeResult {
         let connection: TCPConnection
         do { connection = try checker.connect(endpoint, deadline: deadline) } catch {
             return .inconclusive(reason: "cannot connect")
@@ -75,7 +77,9 @@ final class InjectionProbe: @unchecked Sendable {
             guard answer.code == 220 else { return .inconclusive(reason: "STARTTLS answered \(answer.code)") }
             // A server may answer the NOOP in plaintext before the handshake: ordinary pipelining, not the flaw.
             dialog.discardUnconsumed()
-            let session = try checker.handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &scratch, record: record)
+            // Waiting for the main connection's session is bounded; without one the handshake is a full one.
+            let ticket = handoff?.wait(until: deadline.capped(atSecondsFromNow: checker.settings.timeout / 4))
+            let session = try checker.handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &scratch, record: record, resuming: ticket)
             defer { session.shutdown() }
             dialog.stream = TLSStream(session: session)
             try dialog.send("NOOP", deadline: deadline, phase: "sending NOOP inside TLS")

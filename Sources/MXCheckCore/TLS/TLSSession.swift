@@ -172,6 +172,24 @@ final class TLSSession {
         }
     }
 
+    /// Offers a session of an earlier connection to the same server for resumption (before the handshake).
+    func resume(_ ticket: TLSSessionTicket) {
+        _ = SSL_set_session(ssl, ticket.session)
+    }
+
+    /// This connection's session, when the server made it resumable (in TLS 1.3 once its tickets were read).
+    func ticket() -> TLSSessionTicket? {
+        guard let session = SSL_get1_session(ssl) else { return nil }
+        guard SSL_SESSION_is_resumable(session) == 1 else {
+            SSL_SESSION_free(session)
+            return nil
+        }
+        return TLSSessionTicket(session)
+    }
+
+    /// Whether the handshake resumed an earlier session.
+    var resumed: Bool { SSL_session_reused(ssl) == 1 }
+
     /// Sends close_notify without waiting for the server's.
     func shutdown() {
         ERR_clear_error()

@@ -1,0 +1,42 @@
+import COpenSSL
+import Foundation
+
+/// A TLS session the main connection established, for the injection probe to resume: the probe then needs
+/// neither the server's certificate chain nor its signature, which saves the client's and the server's CPU.
+public final class TLSSessionTicket: @unchecked Sendable {  // an SSL_SESSION is reference-counted and safe to share for resumption
+    let session: OpaquePointer
+
+    init(_ session: OpaquePointer) {
+        self.session = session
+    }
+
+    deinit { SSL_SESSION_free(session) }
+}
+
+/// Hands the main connection's session to the injection probe, which waits for it (bounded) before its handshake.
+final class SessionHandoff: @unchecked Sendable {  // `ticket` and `settled` are guarded by `condition`
+    private let condition = NSCondition()
+    private var ticket: TLSSessionTicket?
+    private var settled = false
+
+    /// The main connection's session, or nil when it has none to give; later calls change nothing.
+    func offer(_ ticket: TLSSessionTicket?) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !settled else { return }
+        self.ticket = ticket
+        settled = true
+        condition.broadcast()
+    }
+
+    /// The session once offered, or nil when there is none or the deadline passed first.
+    func wait(until deadline: Deadline) -> TLSSessionTicket? {
+        condition.lock()
+        defer { condition.unlock() }
+        while !settled {
+            if deadline.hasPassed { return nil }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(max(1, deadline.remainingMilliseconds)) / 1000))
+        }
+        return ticket
+    }
+}
