@@ -6,7 +6,7 @@ ARGS ?= --help
 
 # Debian packages the build, the test lab and the benchmark need.
 BUILD_PACKAGES := libssl-dev libunbound-dev pkg-config
-LAB_PACKAGES := postfix nsd openssl python3 util-linux iproute2
+LAB_PACKAGES := postfix nsd openssl python3 util-linux iproute2 ldnsutils unbound dns-root-data
 BENCH_PACKAGES := hyperfine time testssl.sh
 
 .PHONY: all build release run demo test bench install uninstall clean deps build-deps lab-deps bench-deps fuzz sanitize
