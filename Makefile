@@ -66,7 +66,7 @@ test: build lab-deps
 	exit $$status
 
 # libFuzzer targets (Tests/Fuzz, a package of its own): each runs FUZZ_SECONDS from the committed seeds.
-FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello
+FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello FuzzTLSARecords
 FUZZ_SECONDS ?= 60
 fuzz: build-deps
 	cd Tests/Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
