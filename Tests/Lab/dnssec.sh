@@ -62,30 +62,17 @@ smtp=${DNSSEC_LAB_SMTP:-1}
 
 # --- processes of this instance ----------------------------------------------
 
-# Pids whose command line names CONF after -c (pids get reused: the config path tells ours apart).
+# Pids with an argument exactly CONF (pids get reused: the config path tells ours apart). One grep reads
+# every command line; the pattern comes from a file, so grep's own command line does not match.
 pids_with_conf() {
-    local cmdline pid
-    for cmdline in /proc/[0-9]*/cmdline; do
-        pid=${cmdline#/proc/}
-        pid=${pid%/cmdline}
-        [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-        if { tr '\0' ' ' <"$cmdline"; } 2>/dev/null | grep -qF -- "-c $1"; then
-            echo "$pid"
-        fi
-    done
+    grep -lzsxF -f <(printf '%s\n' "$1") /proc/[0-9]*/cmdline 2>/dev/null | sed -E 's|^/proc/([0-9]+)/cmdline$|\1|' \
+        | grep -vxF -e "$$" -e "$BASHPID" || true
 }
 
 # Postfix daemons carry MAIL_CONFIG in their environment.
 postfix_pids() {
-    local environ pid
-    for environ in /proc/[0-9]*/environ; do
-        pid=${environ#/proc/}
-        pid=${pid%/environ}
-        [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
-        if { tr '\0' '\n' <"$environ"; } 2>/dev/null | grep -qxF "MAIL_CONFIG=$postfix_conf"; then
-            echo "$pid"
-        fi
-    done
+    grep -lzsxF -f <(printf 'MAIL_CONFIG=%s\n' "$postfix_conf") /proc/[0-9]*/environ 2>/dev/null \
+        | sed -E 's|^/proc/([0-9]+)/environ$|\1|' | grep -vxF -e "$$" -e "$BASHPID" || true
 }
 
 do_stop() {
@@ -550,8 +537,12 @@ do_start() {
     rm -rf "$dns" "$json" "$anchor"
     mkdir -p "$dns/keys"
 
+    mapfile -t ports < <(free_ports 4)
+    ((${#ports[@]} == 4)) || fail "could not pick free ports"
+    nsd_port=${ports[0]} stripped_port=${ports[1]} unbound_port=${ports[2]} smtp_port=${ports[3]}
     make_pki
-    python3 "$zones_py" plan "$pki" "$dns"
+    # The TLSA records are published for port 25 and for the lab's SMTP port.
+    python3 "$zones_py" plan "$pki" "$dns" "$smtp_port"
     sign_zones
     # The stripped copy: the same zones as published before signing.
     local zone
@@ -561,9 +552,6 @@ do_start() {
     # (example.zone got the DS records appended: the stripped parent keeps them, as a stripping
     # resolver passes DS on while dropping RRSIGs.)
 
-    mapfile -t ports < <(free_ports 4)
-    ((${#ports[@]} == 4)) || fail "could not pick free ports"
-    nsd_port=${ports[0]} stripped_port=${ports[1]} unbound_port=${ports[2]} smtp_port=${ports[3]}
     write_nsd_conf "$signed_conf" "$nsd_port" signed
     write_nsd_conf "$stripped_conf" "$stripped_port" unsigned
     write_unbound_conf "$unbound_port" "$nsd_port"

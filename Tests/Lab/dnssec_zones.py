@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """dnssec_zones.py: the zones, TLSA records and case table of the DNSSEC lab (Tests/Lab/dnssec.sh).
 
-    dnssec_zones.py plan PKI_DIR ZONE_DIR    writes the unsigned zone files and listeners.txt
+    dnssec_zones.py plan PKI_DIR ZONE_DIR SMTP_PORT   writes the unsigned zone files and listeners.txt
     dnssec_zones.py tamper SIGNED_ZONE       spoils the RRSIGs the tampered cases name, in place
     dnssec_zones.py json PKI_DIR STATE ...   writes the lab's description (dnssec.json) on stdout
 
@@ -32,7 +32,8 @@ def record(usage, selector, mtype, source):
 
 # Each case: domain (the --mx target), its MX host, the zone the host lives in, the chain its
 # server sends (None: no server of its own, the MX host is another case's), the TLSA records at
-# _25._tcp.<tlsa owner>, and what a DANE check should find. `tlsaOwner` defaults to the MX host.
+# _25._tcp.<tlsa owner> (and _PORT._tcp.<tlsa owner> for the lab's SMTP port, so that `--port PORT` finds
+# them too), and what a DANE check should find. `tlsaOwner` defaults to the MX host.
 def cases():
     good = "good"
     table = []
@@ -159,7 +160,7 @@ def relative(name, origin):
     return name[: -len(origin) - 1]
 
 
-def plan(pki, zone_dir):
+def plan(pki, zone_dir, smtp_port):
     table = cases()
     zones = {DANE: [], INSECURE: [], EXPIRED: []}
     listeners = []
@@ -191,6 +192,7 @@ def plan(pki, zone_dir):
             zone.append("%-40s A       %s" % (host, address))
         tlsa_owner = entry.get("tlsaOwner", entry["mx"])
         entry["tlsaName"] = "_25._tcp." + tlsa_owner
+        entry["tlsaOwners"] = ["_%d._tcp.%s" % (port, tlsa_owner) for port in sorted({25, smtp_port})]
         if entry.get("lame"):
             # The delegation of _tcp.<host> to a name server that cannot be found.
             zone.append("%-40s NS      ns.lame.invalid." % ("_tcp." + host))
@@ -198,7 +200,9 @@ def plan(pki, zone_dir):
         for usage, selector, mtype, source in entry["tlsa"]:
             data = tlsa_data(pki, usage, selector, mtype, source)
             rdatas.append("%d %d %d %s" % (usage, selector, mtype, data))
-            zone.append("%-40s TLSA    %d %d %d %s" % ("_25._tcp." + relative(tlsa_owner, origin), usage, selector, mtype, data))
+            for port in sorted({25, smtp_port}):
+                owner = "_%d._tcp.%s" % (port, relative(tlsa_owner, origin))
+                zone.append("%-40s TLSA    %d %d %d %s" % (owner, usage, selector, mtype, data))
         entry["tlsaRecords"] = rdatas
     # Cases whose MX host is another case's: the same TLSA name and records.
     by_mx = {e["mx"]: e for e in table if e["chain"] is not None}
@@ -236,8 +240,8 @@ def tamper(signed_zone, plan_file):
     targets = set()
     for entry in table:
         for rtype in entry.get("tamper", []):
-            owner = entry["tlsaName"] if rtype == "TLSA" else entry["mx"]
-            targets.add((owner + ".", rtype))
+            for owner in entry["tlsaOwners"] if rtype == "TLSA" else [entry["mx"]]:
+                targets.add((owner + ".", rtype))
     with open(signed_zone) as f:
         lines = f.read().split("\n")
     spoiled = set()
@@ -297,15 +301,15 @@ def describe(plan_file, state, resolver_port, authoritative_port, stripped_port,
 
 
 def main(argv):
-    if len(argv) >= 3 and argv[1] == "plan":
-        plan(argv[2], argv[3])
+    if len(argv) == 5 and argv[1] == "plan":
+        plan(argv[2], argv[3], int(argv[4]))
     elif len(argv) == 4 and argv[1] == "tamper":
         tamper(argv[2], argv[3])
     elif len(argv) == 11 and argv[1] == "json":
         describe(argv[2], argv[3], int(argv[4]), int(argv[5]), int(argv[6]), int(argv[7]), argv[8] or None, argv[9],
                  float(argv[10]))
     else:
-        sys.exit("usage: dnssec_zones.py plan PKI_DIR ZONE_DIR | tamper SIGNED_ZONE PLAN | json PLAN STATE ...")
+        sys.exit("usage: dnssec_zones.py plan PKI_DIR ZONE_DIR SMTP_PORT | tamper SIGNED_ZONE PLAN | json PLAN STATE ...")
 
 
 if __name__ == "__main__":
