@@ -335,3 +335,19 @@ final class DANEMatchingTests: XCTestCase {
         XCTAssertNil(TLSARecord(presentation: "3 1"))
     }
 }
+
+extension DANEMatchingTests {
+    func testJSONObjectHasTheContractsFields() throws {
+        let evaluation = try evaluate([try record(3, 1, 1, "leaf"), try record(1, 1, 1, "leaf")], chain: ["leaf", "intermediate"])
+        let json = evaluation.jsonObject().serialized()
+        let hex = HexText.encode(try pki.digest("leaf", selector: 1, algorithm: "sha256"))
+        XCTAssertEqual(json, #"{"dnssec":"secure","matchedDepth":0,"name":"_25._tcp.mx.example.com","records":[{"data":"\#(hex)","matched":true,"matchingType":1,"selector":1,"usable":true,"usage":3,"used":true},{"data":"\#(hex)","matched":false,"matchingType":1,"selector":1,"usable":false,"usage":1,"used":false}],"recordsTotal":2,"status":"valid"}"#)
+        let capped = DANEEvaluation(policy: policy(Array(repeating: try record(3, 1, 1, "stale"), count: 30)), chainDER: try pki.chain("leaf"), at: now)
+        guard case .object(let members) = capped.jsonObject(), case .array(let shown) = members["records"] else { return XCTFail() }
+        XCTAssertEqual(shown.count, DANEEvaluation.jsonRecordLimit)
+        XCTAssertEqual(members["recordsTotal"], .int(30))
+        XCTAssertEqual(members["matchedDepth"], .null)
+        let failed = DANEEvaluation(policy: DANEPolicy(host: "mx.example.com", port: 25, mxDNSSEC: .secure, addressDNSSEC: .secure, tlsaDNSSEC: nil, outcome: .lookupFailed(reason: "SERVFAIL")), chainDER: nil, at: now)
+        XCTAssertEqual(failed.jsonObject().serialized(), #"{"dnssec":null,"matchedDepth":null,"name":"_25._tcp.mx.example.com","records":[],"recordsTotal":0,"status":"error"}"#)
+    }
+}
