@@ -73,7 +73,10 @@ final class DNSSECTests: XCTestCase {
         XCTAssertNotNil(tlsa.whyBogus)
         // The rest of the zone is still secure: only the spoiled RRset fails.
         XCTAssertEqual(try answer("mx-tampered.dane.example", .a).dnssec, .secure)
-        XCTAssertEqual(try answer("mx-tampered-address.dane.example", .a).dnssec, .bogus)
+        let address = try answer("mx-tampered-address.dane.example", .a)
+        XCTAssertEqual(address.dnssec, .bogus)
+        // libunbound hands the data over all the same: what lets mxcheck still check a bogus domain's endpoints.
+        XCTAssertEqual(address.rdata.count, 1, "rcode \(address.rcode)")
     }
 
     func testExpiredSignaturesAreBogus() throws {
@@ -138,5 +141,20 @@ final class DNSSECTests: XCTestCase {
             """
         XCTAssertEqual(TrustAnchorFile.owners(inText: text), [".", "example."])
         XCTAssertThrowsError(try TrustAnchorFile.owners(ofFile: "/nonexistent/anchor.ds"))
+    }
+
+    func testTrustAnchorOptionIsCheckedUpFront() throws {
+        let configuration = try DNSResolver.Configuration.commandLine(resolver: lab.resolver, trustAnchor: lab.trustAnchor)
+        XCTAssertEqual(configuration.trustAnchorFile, lab.trustAnchor)
+        XCTAssertThrowsError(try DNSResolver.Configuration.commandLine(resolver: lab.resolver, trustAnchor: "/nonexistent/anchor.ds"))
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-empty-anchor-\(getpid())").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data("; nothing here\n".utf8)))
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        XCTAssertThrowsError(try DNSResolver.Configuration.commandLine(resolver: lab.resolver, trustAnchor: empty)) { error in
+            XCTAssertTrue("\(error)".contains("no DS or DNSKEY record"), "\(error)")
+        }
+        let byDefault = try DNSResolver.Configuration.commandLine(resolver: lab.resolver, trustAnchor: nil)
+        let rootKeyInstalled = FileManager.default.isReadableFile(atPath: DNSResolver.Configuration.defaultTrustAnchorFile)
+        XCTAssertEqual(byDefault.trustAnchorFile, rootKeyInstalled ? DNSResolver.Configuration.defaultTrustAnchorFile : nil)
     }
 }

@@ -27,7 +27,7 @@ public struct DANEPolicy: Sendable, Equatable {
     /// The DNSSEC state of the TLSA answer used; nil when no TLSA question was asked or it got no answer.
     public var tlsaDNSSEC: DNSSECState?
     public var outcome: Outcome
-    /// The names a DANE-TA chain may be valid for (RFC 7672 §3.2.2): the TLSA base domain, the original host
+    /// The names a DANE-TA chain may be valid for (RFC 7672 §3.2.3): the TLSA base domain, the original host
     /// name when that was CNAME-expanded, and the domain when the MX RRset is secure. DANE-EE ignores names.
     public var referenceIdentities: [String]
 

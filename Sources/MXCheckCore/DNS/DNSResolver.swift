@@ -398,3 +398,22 @@ extension DNSResolver {
         return dnssecSupport(anchors: anchors, deadline: deadline)
     }
 }
+
+extension DNSResolver.Configuration {
+    /// Debian's dns-root-data: the root zone's trust anchor, `--trust-anchor`'s default.
+    public static let defaultTrustAnchorFile = "/usr/share/dns/root.key"
+
+    /// `--resolver` and `--trust-anchor` (DANE): a given anchor file that cannot be read, or holds no DS or DNSKEY
+    /// record, is a usage error; the default one, when missing, leaves validation off (then
+    /// `DNSResolver.dnssecSupport` says so and DANE reports `dane.resolver_unusable`).
+    public static func commandLine(resolver: String?, trustAnchor: String?) throws(DNSError) -> DNSResolver.Configuration {
+        var configuration = try commandLine(resolver: resolver)
+        if let trustAnchor {
+            _ = try TrustAnchorFile.owners(ofFile: trustAnchor)
+            configuration.trustAnchorFile = trustAnchor
+        } else if FileManager.default.isReadableFile(atPath: defaultTrustAnchorFile) {
+            configuration.trustAnchorFile = defaultTrustAnchorFile
+        }
+        return configuration
+    }
+}
