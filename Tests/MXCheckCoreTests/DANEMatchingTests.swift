@@ -119,6 +119,14 @@ final class DANEMatchingTests: XCTestCase {
         XCTAssertEqual(evaluation.matchedRecord, 0)
         XCTAssertEqual(evaluation.records.map(\.matched), [true])
         XCTAssertTrue(evaluation.reason.contains("did not send"), evaluation.reason)
+        // A full 2 1 0 public key may do the same: the leaf is signed by that key.
+        let key = try evaluate([try record(2, 1, 0, "intermediate")], chain: ["leaf"])
+        XCTAssertEqual(key.status, .valid, key.reason)
+        XCTAssertNil(key.matchedDepth)
+        XCTAssertEqual(key.records.map(\.matched), [true])
+        XCTAssertTrue(key.reason.contains("public key published in DNS"), key.reason)
+        // A digest of a key not sent cannot stand in: there is nothing to compute it from.
+        XCTAssertEqual(try evaluate([try record(2, 1, 1, "intermediate")], chain: ["leaf"]).status, .mismatch)
     }
 
     func testDANETAChecksTheNames() throws {

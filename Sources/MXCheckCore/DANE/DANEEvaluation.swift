@@ -141,7 +141,8 @@ public struct DANEEvaluation: Sendable, Equatable {
             if let der = verdict.matchedCertificate { matchedDepth = chain.firstIndex(of: der) }
             let record = verdict.matchedRecord.flatMap { entries[$0].record }
             let what = record.map { "the \($0.combination) record" } ?? "a TLSA record"
-            let depth = matchedDepth.map { $0 == 0 ? "the leaf" : "certificate \($0) of the chain" } ?? "a certificate published in DNS that the server did not send"
+            let fromDNS = record?.selector == TLSASelector.publicKey ? "the public key published in DNS, which signed the chain sent" : "a certificate published in DNS that the server did not send"
+            let depth = matchedDepth.map { $0 == 0 ? "the leaf" : "certificate \($0) of the chain" } ?? fromDNS
             reason = "\(what) of \(name) matches \(depth)"
             staleCombinations = Self.stale(entries, matched: matched)
             noRollover = Self.lacksRollover(entries, matched: matched)
@@ -233,7 +234,7 @@ struct DANECertificate {
         self.der = der
         spki = (try? X509Certificate(der: der)).flatMap { certificate -> [UInt8]? in
             var out: UnsafeMutablePointer<UInt8>?
-            let length = CMXCheckShims_X509_spki_der(certificate.pointer, &out)
+            let length = withExtendedLifetime(certificate) { CMXCheckShims_X509_spki_der(certificate.pointer, &out) }
             guard length > 0, let out else { return nil }
             defer { CMXCheckShims_free(out) }
             return Array(UnsafeBufferPointer(start: out, count: Int(length)))
@@ -329,10 +330,13 @@ final class DANEVerifier: @unchecked Sendable {
         defer { cNames.forEach { free($0) } }
         var namePointers = cNames.map { UnsafePointer<CChar>($0) }
         var result = CMXCheckShims_dane_result()
-        let status = tlsa.withUnsafeMutableBufferPointer { recordBuffer in
-            namePointers.withUnsafeMutableBufferPointer { nameBuffer in
-                CMXCheckShims_dane_verify(context, store, leaf.pointer, stack, recordBuffer.baseAddress, Int32(recordBuffer.count),
-                                          nameBuffer.baseAddress, Int32(nameBuffer.count), Int64(time.timeIntervalSince1970), &result)
+        // The leaf's X509 is freed with its owner: keep that alive until OpenSSL is done with it.
+        let status = withExtendedLifetime(leaf) {
+            tlsa.withUnsafeMutableBufferPointer { recordBuffer in
+                namePointers.withUnsafeMutableBufferPointer { nameBuffer in
+                    CMXCheckShims_dane_verify(context, store, leaf.pointer, stack, recordBuffer.baseAddress, Int32(recordBuffer.count),
+                                              nameBuffer.baseAddress, Int32(nameBuffer.count), Int64(time.timeIntervalSince1970), &result)
+                }
             }
         }
         guard status == 0 else { return failed }
