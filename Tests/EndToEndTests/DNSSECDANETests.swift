@@ -104,6 +104,24 @@ final class DNSSECDANETests: XCTestCase {
         XCTAssertEqual(lookup.questionsAsked, first + 1, "only insecure_mx's MX RRset is new: its host's answers are shared")
     }
 
+    func testMXResolutionAndDANEShareEveryAnswer() throws {
+        let entry = try lab.case("two_mx")
+        let domain = try MXResolution.resolve(entry.domain, using: lookup, options: MXResolutionOptions(port: port, queryTimeout: 10))
+        XCTAssertEqual(domain.endpoints.map(\.mx.host), entry.mx.map(\.host))
+        XCTAssertTrue(domain.endpoints.allSatisfy(\.secure), "validated by mxcheck: MX and addresses secure")
+        let asked = lookup.questionsAsked
+        XCTAssertEqual(asked, 5, "MX, then A and AAAA of two hosts")
+        let found = DANEPolicyLookup.policies(for: domain, port: port, using: lookup, deadline: Deadline(secondsFromNow: 10))
+        XCTAssertEqual(lookup.questionsAsked, asked + 2, "only the two TLSA questions are new")
+        for (host, status) in entry.expect.perMX ?? [:] {
+            let policy = try XCTUnwrap(found[host], host)
+            XCTAssertEqual(policy.mxDNSSEC, .secure)
+            XCTAssertEqual(policy.referenceIdentities.last, entry.domain)
+            let expected: DANEPolicy.Outcome? = status == "absent" ? .absent : nil
+            if let expected { XCTAssertEqual(policy.outcome, expected, host) } else if case .records = policy.outcome {} else { XCTFail("\(host): \(policy.outcome)") }
+        }
+    }
+
     func testPortTwentyFiveRecordsAreThereToo() throws {
         let entry = try lab.case("ee_spki_sha256")
         let request = DANELookupRequest(host: entry.host, port: 25, domain: entry.domain, mxDNSSEC: .secure)

@@ -180,3 +180,20 @@ extension DANEPolicyLookup {
         return hosts.map { DANELookupRequest(host: $0, port: port, domain: DNSName.normalized(domain), mxAnswer: answer) }
     }
 }
+
+extension DANEPolicyLookup {
+    /// The policy of every MX host with an endpoint in a `--mx` result, keyed by host name (as `DomainEndpoint.mx.host`).
+    /// Give the `SharedDNSLookup` that `MXResolution.resolve` used: the MX and address answers are then reused.
+    public static func policies(for result: DomainResult, port: UInt16, using lookup: some DNSLookup, deadline: Deadline) -> [String: DANEPolicy] {
+        var hosts: [String] = []
+        for endpoint in result.endpoints where !hosts.contains(endpoint.mx.host) {
+            hosts.append(endpoint.mx.host)
+        }
+        guard !hosts.isEmpty else { return [:] }
+        let requests = result.implicitMX
+            ? hosts.map { DANELookupRequest(host: $0, port: port) }
+            : requests(forDomain: result.domain, hosts: hosts, port: port, using: lookup, deadline: deadline)
+        let found = policies(for: requests, using: lookup, deadline: deadline)
+        return Dictionary(zip(hosts, found), uniquingKeysWith: { first, _ in first })
+    }
+}
