@@ -11,7 +11,8 @@ public enum DANERules {
             if !evaluation.staleCombinations.isEmpty {
                 let list = evaluation.staleCombinations.map(\.description).joined(separator: ", ")
                 var finding = Finding(.daneStaleRecord, message: "DANE matched, but the \(list) TLSA record\(evaluation.staleCombinations.count == 1 ? "" : "s") of \(name) match\(evaluation.staleCombinations.count == 1 ? "es" : "") nothing in the chain the server sent: senders that use only that combination fail")
-                finding.fix = "Remove the \(list) record\(evaluation.staleCombinations.count == 1 ? "" : "s") of \(name), or replace them with the current key's or issuer's: \(suggestions(evaluation))"
+                let one = evaluation.staleCombinations.count == 1
+                finding.fix = "Remove the \(list) record\(one ? "" : "s") of \(name), or replace \(one ? "it" : "them") with the current key's or issuer's: \(suggestions(evaluation))"
                 findings.append(finding)
             }
             if evaluation.noRollover {
