@@ -6,7 +6,7 @@ ARGS ?= --help
 
 # Debian packages the build, the test lab and the benchmark need.
 BUILD_PACKAGES := libssl-dev libunbound-dev pkg-config
-LAB_PACKAGES := postfix nsd openssl python3 util-linux iproute2 parallel
+LAB_PACKAGES := postfix nsd openssl python3 util-linux iproute2 parallel ldnsutils unbound dns-root-data
 BENCH_PACKAGES := hyperfine time testssl.sh
 
 .PHONY: all build release run demo test bench install uninstall clean deps build-deps lab-deps bench-deps fuzz sanitize
@@ -81,7 +81,7 @@ test: build lab-deps
 	exit $$status
 
 # libFuzzer targets (Tests/Fuzz, a package of its own): each runs FUZZ_SECONDS from the committed seeds.
-FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello FuzzMonitoringOutput
+FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello FuzzMonitoringOutput FuzzTLSARecords
 FUZZ_SECONDS ?= 60
 fuzz: build-deps
 	cd Tests/Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library

@@ -311,3 +311,116 @@ int CMXCheckShims_GENERAL_NAMES_text_at(const GENERAL_NAMES *names, int index, i
 void CMXCheckShims_GENERAL_NAMES_free(GENERAL_NAMES *names) {
     GENERAL_NAMES_free(names);
 }
+
+SSL_CTX *CMXCheckShims_dane_context(void) {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL) {
+        return NULL;
+    }
+    if (SSL_CTX_dane_enable(ctx) <= 0) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+int CMXCheckShims_dane_verify(SSL_CTX *ctx, X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted,
+                              const CMXCheckShims_tlsa_record *records, int record_count,
+                              const char *const *names, int name_count, int64_t at_time,
+                              CMXCheckShims_dane_result *result) {
+    result->verified = 0;
+    result->error = 0;
+    result->error_depth = -1;
+    result->matched_depth = -1;
+    result->matched_record = -1;
+    result->records_added = 0;
+    result->matched_cert = NULL;
+    if (name_count < 1 || names[0] == NULL) {
+        return -1;
+    }
+    SSL *ssl = SSL_new(ctx);
+    if (ssl == NULL) {
+        return -1;
+    }
+    int status = -1;
+    X509_STORE_CTX *verify = NULL;
+    if (SSL_dane_enable(ssl, names[0]) <= 0) {
+        goto done;
+    }
+    SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+    SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    for (int i = 1; i < name_count; i++) {
+        if (names[i] != NULL && SSL_add1_host(ssl, names[i]) != 1) {
+            goto done;
+        }
+    }
+    for (int i = 0; i < record_count; i++) {
+        const CMXCheckShims_tlsa_record *r = &records[i];
+        if (SSL_dane_tlsa_add(ssl, r->usage, r->selector, r->matching_type, r->data, r->length) > 0) {
+            result->records_added++;
+        }
+    }
+    ERR_clear_error();
+    verify = X509_STORE_CTX_new();
+    if (verify == NULL || X509_STORE_CTX_init(verify, store, leaf, untrusted) != 1) {
+        goto done;
+    }
+    // What ssl_verify_cert_chain does for a client: DANE state, server-purpose defaults, then the SSL's
+    // parameters (the names) over them.
+    X509_STORE_CTX_set0_dane(verify, SSL_get0_dane(ssl));
+    X509_STORE_CTX_set_default(verify, "ssl_server");
+    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(verify);
+    X509_VERIFY_PARAM_set1(param, SSL_get0_param(ssl));
+    X509_VERIFY_PARAM_set_time(param, (time_t)at_time);
+    // Key sizes and digests are judged by mxcheck's rules, not by whether DANE authenticates.
+    X509_VERIFY_PARAM_set_auth_level(param, 0);
+    int ok = X509_verify_cert(verify);
+    status = 0;
+    if (ok == 1) {
+        result->verified = 1;
+        SSL_set_verify_result(ssl, X509_V_OK);
+        X509 *mcert = NULL;
+        EVP_PKEY *mspki = NULL;
+        result->matched_depth = SSL_get0_dane_authority(ssl, &mcert, &mspki);
+        if (mcert != NULL && X509_up_ref(mcert) == 1) {
+            result->matched_cert = mcert;
+        }
+        uint8_t usage = 0, selector = 0, mtype = 0;
+        unsigned const char *data = NULL;
+        size_t length = 0;
+        if (SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, &data, &length) >= 0) {
+            for (int i = 0; i < record_count; i++) {
+                const CMXCheckShims_tlsa_record *r = &records[i];
+                if (r->usage == usage && r->selector == selector && r->matching_type == mtype && r->length == length
+                    && (length == 0 || memcmp(r->data, data, length) == 0)) {
+                    result->matched_record = i;
+                    break;
+                }
+            }
+        }
+    } else {
+        result->error = X509_STORE_CTX_get_error(verify);
+        result->error_depth = X509_STORE_CTX_get_error_depth(verify);
+    }
+done:
+    if (verify != NULL) {
+        X509_STORE_CTX_free(verify);
+    }
+    SSL_free(ssl);
+    ERR_clear_error();
+    return status;
+}
+
+int CMXCheckShims_X509_spki_der(X509 *cert, unsigned char **out) {
+    *out = NULL;
+    X509_PUBKEY *key = X509_get_X509_PUBKEY(cert);
+    if (key == NULL) {
+        return -1;
+    }
+    return i2d_X509_PUBKEY(key, out);
+}
+
+int CMXCheckShims_sha512(const unsigned char *data, size_t length, unsigned char *out) {
+    unsigned int size = 0;
+    return EVP_Digest(data, length, out, &size, EVP_sha512(), NULL) == 1 && size == 64 ? 1 : 0;
+}

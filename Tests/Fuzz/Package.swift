@@ -14,6 +14,7 @@ let package = Package(
         .executableTarget(name: "FuzzServerHello", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzCertificateFacts", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzMonitoringOutput", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
+        .executableTarget(name: "FuzzTLSARecords", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
     ],
     swiftLanguageModes: [.v6]
 )

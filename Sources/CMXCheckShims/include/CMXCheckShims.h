@@ -88,3 +88,54 @@ void CMXCheckShims_GENERAL_NAMES_free(GENERAL_NAMES *names);
 }
 #endif
 #endif
+
+#ifndef CMXCHECK_SHIMS_DANE
+#define CMXCHECK_SHIMS_DANE
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// One TLSA record handed to OpenSSL's DANE code.
+typedef struct {
+    uint8_t usage;
+    uint8_t selector;
+    uint8_t matching_type;
+    const unsigned char *data;
+    size_t length;
+} CMXCheckShims_tlsa_record;
+
+/// What OpenSSL's DANE verification said about a chain.
+typedef struct {
+    /// 1: the chain is authenticated by a TLSA record (X509_verify_cert succeeded).
+    int verified;
+    /// X509_V_ERR_* when not verified, and the depth it was met at.
+    int error;
+    int error_depth;
+    /// Depth in the verified chain of the certificate or key that matched (SSL_get0_dane_authority), -1: none.
+    int matched_depth;
+    /// Index into the records given of the record that matched (SSL_get0_dane_tlsa), -1: none.
+    int matched_record;
+    /// How many records OpenSSL accepted (SSL_dane_tlsa_add > 0).
+    int records_added;
+    /// The matched certificate, one reference the caller frees with X509_free; NULL for a bare key or no match.
+    X509 *matched_cert;
+} CMXCheckShims_dane_result;
+
+/// A client SSL_CTX with DANE enabled (SSL_CTX_dane_enable), used only to verify chains after the handshake.
+SSL_CTX *CMXCheckShims_dane_context(void);
+/// Verifies leaf and the untrusted certificates the server sent after it against the TLSA records with OpenSSL's
+/// DANE code, the way an SMTP client does (RFC 7672): DANE-EE matches ignore names and dates
+/// (DANE_FLAG_NO_DANE_EE_NAMECHECKS); a DANE-TA match needs the chain from it valid at at_time for one of
+/// the names (DNS-ID SANs, the CN only without them, no partial wildcards). Returns 0, or -1 when
+/// verification could not be set up.
+int CMXCheckShims_dane_verify(SSL_CTX *ctx, X509_STORE *store, X509 *leaf, STACK_OF(X509) *untrusted,
+                              const CMXCheckShims_tlsa_record *records, int record_count,
+                              const char *const *names, int name_count, int64_t at_time,
+                              CMXCheckShims_dane_result *result);
+/// The DER encoding of a certificate's SubjectPublicKeyInfo into a new buffer (free with CMXCheckShims_free).
+int CMXCheckShims_X509_spki_der(X509 *cert, unsigned char **out);
+/// The SHA-512 digest of a buffer into out (64 bytes); returns 1 on success.
+int CMXCheckShims_sha512(const unsigned char *data, size_t length, unsigned char *out);
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -3,12 +3,16 @@ public enum DNSRecordType: UInt16, Sendable, CaseIterable, CustomStringConvertib
     case a = 1
     case mx = 15
     case aaaa = 28
+    case dnskey = 48
+    case tlsa = 52
 
     public var description: String {
         switch self {
         case .a: return "A"
         case .mx: return "MX"
         case .aaaa: return "AAAA"
+        case .dnskey: return "DNSKEY"
+        case .tlsa: return "TLSA"
         }
     }
 }
@@ -146,6 +150,8 @@ public enum DNSRecordData: Sendable, Hashable {
     case a(String)
     case aaaa(String)
     case mx(MXRecord)
+    /// A record mxcheck reads elsewhere (TLSA: `TLSARecord.parse`) or only counts (DNSKEY), as its rdata.
+    case opaque(DNSRecordType, [UInt8])
 
     /// Parses rdata in wire format; `message` lets a compressed name point into the whole answer.
     public static func parse(_ type: DNSRecordType, rdata: [UInt8], message: [UInt8]? = nil) throws(DNSRecordError) -> DNSRecordData {
@@ -163,6 +169,8 @@ public enum DNSRecordData: Sendable, Hashable {
             let (name, end) = try DNSName.parse(rdata, at: 2, message: message)
             guard end == rdata.count else { throw .trailingBytes(type: type, count: rdata.count - end) }
             return .mx(MXRecord(preference: preference, exchange: DNSName.display(name)))
+        case .dnskey, .tlsa:
+            return .opaque(type, rdata)
         }
     }
 }

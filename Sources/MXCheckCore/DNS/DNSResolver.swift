@@ -274,3 +274,146 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
             message: message)
     }
 }
+
+// MARK: - DNSSEC states
+
+/// What DNSSEC validation said about one answer (RFC 4035 §4.3), as mxcheck's own validator found it.
+public enum DNSSECState: String, Sendable, Equatable {
+    /// Validated from a trust anchor down to this answer (data or a proof that there is none).
+    case secure
+    /// Provably unsigned (a delegation without DS above it), or no trust anchor covers the name.
+    case insecure
+    /// Validation failed: bad or missing signatures, signatures out of date, stripped records.
+    case bogus
+}
+
+extension DNSAnswer {
+    /// The DNSSEC state of this answer; nil when the server failed (SERVFAIL, REFUSED, ...): such an answer has
+    /// no state. A bogus answer may come with rcode NOERROR and data, so `bogus` is read before the rcode.
+    public var dnssec: DNSSECState? {
+        if bogus { return .bogus }
+        switch rcode {
+        case .noError, .nxDomain: return secure ? .secure : .insecure
+        default: return nil
+        }
+    }
+}
+
+extension Result where Success == DNSAnswer, Failure == DNSError {
+    /// The answer's DNSSEC state; nil for a failed lookup (timeout, library error) and for a server failure.
+    public var dnssec: DNSSECState? {
+        guard case .success(let answer) = self else { return nil }
+        return answer.dnssec
+    }
+}
+
+// MARK: - Does the resolver carry DNSSEC?
+
+/// Whether DNSSEC can be validated through the configured resolver: the trust anchor's own DNSKEY RRset must
+/// validate. When it does not, every signed answer would look bogus, so DANE is not evaluated at all
+/// (`dane.resolver_unusable`) rather than reported as broken everywhere.
+public enum DNSSECSupport: Sendable, Equatable {
+    /// The DNSKEY RRset of every trust anchor's zone validated.
+    case usable(anchors: [String])
+    /// Why not, in one sentence.
+    case unusable(reason: String)
+
+    public var isUsable: Bool {
+        if case .usable = self { return true }
+        return false
+    }
+}
+
+/// Trust anchor files in zone-file format (DS or DNSKEY records), as `ub_ctx_add_ta_file` reads them.
+public enum TrustAnchorFile {
+    /// The largest trust anchor file read: root.key is under 1 KB.
+    public static let maximumBytes = 1 << 20
+
+    /// The owner names of the DS and DNSKEY records in the text, lower case, absolute, each once, in order.
+    public static func owners(inText text: String) -> [String] {
+        var owners: [String] = []
+        for line in text.split(whereSeparator: \.isNewline) {
+            let content = line.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            // A line starting with blank space continues the previous owner: anchors always name theirs.
+            guard let first = content.first, !first.isWhitespace, first != "$" else { continue }
+            let fields = content.split(whereSeparator: \.isWhitespace).map { $0.uppercased() }
+            guard fields.count >= 3, fields.dropFirst().prefix(3).contains(where: { $0 == "DS" || $0 == "DNSKEY" }) else { continue }
+            let owner = DNSName.absolute(String(content.split(whereSeparator: \.isWhitespace)[0]).lowercased())
+            if !owners.contains(owner) { owners.append(owner) }
+        }
+        return owners
+    }
+
+    /// The owner names of the anchors in a file; throws when it cannot be read or holds none.
+    public static func owners(ofFile path: String) throws(DNSError) -> [String] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .configuration("trust anchor \(path): cannot read the file") }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: maximumBytes + 1)) ?? Data()
+        guard data.count <= maximumBytes else { throw .configuration("trust anchor \(path): larger than \(maximumBytes) bytes") }
+        let owners = Self.owners(inText: String(decoding: data, as: UTF8.self))
+        guard !owners.isEmpty else { throw .configuration("trust anchor \(path): no DS or DNSKEY record in the file") }
+        return owners
+    }
+}
+
+extension DNSLookup {
+    /// Asks for the DNSKEY RRset of each anchor's zone at once; usable only when every one is secure.
+    public func dnssecSupport(anchors: [String], deadline: Deadline) -> DNSSECSupport {
+        guard !anchors.isEmpty else { return .unusable(reason: "no DNSSEC trust anchor is configured") }
+        let questions = anchors.map { DNSQuestion($0, .dnskey) }
+        let results = answers(to: questions, deadline: deadline)
+        for (index, question) in questions.enumerated() {
+            let result = index < results.count ? results[index] : .failure(.timeout(question))
+            let zone = DNSName.absolute(question.name)
+            switch result {
+            case .failure(let error):
+                return .unusable(reason: "the resolver gave no DNSKEY RRset for the trust anchor \(zone) (\(error))")
+            case .success(let answer):
+                switch answer.dnssec {
+                case .secure? where !answer.rdata.isEmpty:
+                    continue
+                case .bogus?:
+                    return .unusable(reason: "the DNSKEY RRset of the trust anchor \(zone) does not validate through this resolver (\(answer.whyBogus ?? "bogus")): it strips DNSSEC records, or the trust anchor is stale")
+                case nil:
+                    return .unusable(reason: "the resolver answered \(answer.rcode) for DNSKEY \(zone)")
+                default:
+                    return .unusable(reason: "the resolver returned no validated DNSKEY RRset for the trust anchor \(zone)")
+                }
+            }
+        }
+        return .usable(anchors: anchors.map(DNSName.absolute))
+    }
+}
+
+extension DNSResolver {
+    /// `dnssecSupport(anchors:deadline:)` for the anchors of this resolver's trust anchor file.
+    public func dnssecSupport(deadline: Deadline) -> DNSSECSupport {
+        guard let file = configuration.trustAnchorFile else { return .unusable(reason: "no DNSSEC trust anchor is configured") }
+        let anchors: [String]
+        do {
+            anchors = try TrustAnchorFile.owners(ofFile: file)
+        } catch {
+            return .unusable(reason: error.description)
+        }
+        return dnssecSupport(anchors: anchors, deadline: deadline)
+    }
+}
+
+extension DNSResolver.Configuration {
+    /// Debian's dns-root-data: the root zone's trust anchor, `--trust-anchor`'s default.
+    public static let defaultTrustAnchorFile = "/usr/share/dns/root.key"
+
+    /// `--resolver` and `--trust-anchor` (DANE): a given anchor file that cannot be read, or holds no DS or DNSKEY
+    /// record, is a usage error; the default one, when missing, leaves validation off (then
+    /// `DNSResolver.dnssecSupport` says so and DANE reports `dane.resolver_unusable`).
+    public static func commandLine(resolver: String?, trustAnchor: String?) throws(DNSError) -> DNSResolver.Configuration {
+        var configuration = try commandLine(resolver: resolver)
+        if let trustAnchor {
+            _ = try TrustAnchorFile.owners(ofFile: trustAnchor)
+            configuration.trustAnchorFile = trustAnchor
+        } else if FileManager.default.isReadableFile(atPath: defaultTrustAnchorFile) {
+            configuration.trustAnchorFile = defaultTrustAnchorFile
+        }
+        return configuration
+    }
+}

@@ -38,6 +38,15 @@ public enum FindingID: String, Sendable, CaseIterable {
     case inputInvalid = "input.invalid"
     case runDeadline = "run.deadline"
     case runLocalError = "run.local_error"
+    case daneNotSigned = "dane.not_signed"
+    case daneResolverUnusable = "dane.resolver_unusable"
+    case daneAbsent = "dane.absent"
+    case daneMismatch = "dane.mismatch"
+    case daneUnusable = "dane.unusable"
+    case daneDNSSECBogus = "dane.dnssec_bogus"
+    case daneLookupFailed = "dane.lookup_failed"
+    case daneStaleRecord = "dane.stale_record"
+    case daneNoRollover = "dane.no_rollover"
 }
 
 /// The one table of findings: default severity, the concrete fix, and the score deduction per severity.
@@ -242,6 +251,52 @@ public enum FindingCatalogue {
                 severity: .unknown, summary: "the check failed on this machine (file descriptors, memory), not at the server",
                 fix: "Lower --concurrency, or raise this machine's open-file limit (ulimit -n; LimitNOFILE= in a systemd unit)",
                 deduction: [.unknown: 100])
+        case .daneNotSigned:
+            return CatalogueEntry(
+                severity: .info, summary: "the MX host's addresses are not DNSSEC-signed: DANE is impossible",
+                fix: "To protect mail with DANE, sign the MX host's zone with DNSSEC (and publish its DS in the parent zone), then publish TLSA records at _25._tcp.<MX host>",
+                deduction: [.info: 0])
+        case .daneResolverUnusable:
+            // The resolver's fault, not the server's: nothing is deducted (and an unknown status has no score).
+            return CatalogueEntry(
+                severity: .unknown, summary: "the resolver does not return DNSSEC records, so DANE could not be evaluated",
+                fix: "Give --resolver a resolver that passes DNSSEC records through (DNSKEY, DS, RRSIG; e.g. a local unbound), or --trust-anchor the anchors of the zones checked; mxcheck validates by itself",
+                deduction: [.unknown: 0])
+        case .daneAbsent:
+            return CatalogueEntry(
+                severity: .info, summary: "signed, but the MX host publishes no TLSA records",
+                fix: "To protect mail with DANE, publish _25._tcp.<MX host>. IN TLSA 3 1 1 <SHA-256 of the server's public key>, and a second record for the next key",
+                deduction: [.info: 0])
+        case .daneMismatch:
+            return CatalogueEntry(
+                severity: .critical, summary: "secure TLSA records, none matches the chain the server sent: DANE senders defer mail",
+                fix: "Publish a TLSA record that matches the certificate the server sends now (3 1 1 of its public key), or make the server send the certificate the records name (DANE-TA: Postfix smtpd_tls_chain_files / Exim tls_certificate must include the intermediate); publish the new record before a key change",
+                deduction: [.critical: 60])
+        case .daneUnusable:
+            return CatalogueEntry(
+                severity: .warning, summary: "secure TLSA RRset without a usable record: senders must use TLS but cannot authenticate",
+                fix: "Replace the records with DANE-EE(3) or DANE-TA(2) ones, selector 0 or 1, matching type 1 (SHA-256) or 2 (SHA-512) with a digest of the right length, e.g. 3 1 1 <SHA-256 of the server's public key>; SMTP does not use PKIX-TA(0)/PKIX-EE(1)",
+                deduction: [.warning: 20])
+        case .daneDNSSECBogus:
+            return CatalogueEntry(
+                severity: .critical, summary: "DNSSEC validation failed for the MX RRset, the host's addresses or the TLSA RRset",
+                fix: "Fix the zone's DNSSEC: re-sign it (signatures expired or broken), or correct the DS records in the parent zone; check it with a DNSSEC analyzer (e.g. DNSViz, or delv/dig +dnssec)",
+                deduction: [.critical: 60])
+        case .daneLookupFailed:
+            return CatalogueEntry(
+                severity: .critical, summary: "the TLSA lookup failed (SERVFAIL, timeout) under a signed zone: DANE senders defer mail",
+                fix: "Make the name servers of _25._tcp.<MX host> answer TLSA queries (a lame delegation, or servers that fail on unknown types); DANE senders defer mail until they do",
+                deduction: [.critical: 60])
+        case .daneStaleRecord:
+            return CatalogueEntry(
+                severity: .warning, summary: "DANE matched, but a whole usable TLSA combination matches nothing in the chain",
+                fix: "Remove the TLSA records that match nothing the server sends, or replace them with records of the current key or issuer: senders that use only that combination fail",
+                deduction: [.warning: 10])
+        case .daneNoRollover:
+            return CatalogueEntry(
+                severity: .info, summary: "one DANE-EE key and no second key or DANE-TA record",
+                fix: "Before the next key change, publish a second TLSA record for the next key (3 1 1 of its public key), or a 2 1 1 record of the issuing CA (RFC 7671 §8.1)",
+                deduction: [.info: 0])
         }
     }
 }
