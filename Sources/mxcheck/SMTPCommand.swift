@@ -3,6 +3,7 @@ import Foundation
 import MXCheckCore
 
 extension TLSMode: ExpressibleByArgument {}
+extension PortRole: ExpressibleByArgument {}
 
 enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
     case text
@@ -86,6 +87,9 @@ struct SMTPCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pause between connections to one address, in milliseconds (for servers known to be strict).", valueName: "ms"))
     var delay: Int = 0
 
+    @Option(help: ArgumentHelp("How suites the server merely accepts are judged: relay (opportunistic TLS) or submission (passwords travel here). Default: submission for ports 587 and 465, else relay; relay with --mx.", valueName: "role"))
+    var role: PortRole?
+
     @Flag(name: .customLong("no-injection-test"), help: "Skip the STARTTLS command-injection probe (CVE-2011-0411), which uses a second connection.")
     var noInjectionTest = false
 
@@ -161,7 +165,7 @@ struct SMTPCommand: ParsableCommand {
         checkSettings.injectionProbeInParallel = perHost >= 2
         let run = CheckRun(
             checker: Checker(context: context, trustStore: trustStore, settings: checkSettings),
-            rules: RuleSettings(now: Date(), warnDays: warnDays, critDays: critDays),
+            rules: RuleSettings(now: Date(), warnDays: warnDays, critDays: critDays, role: role, domainMode: mx),
             probe: ciphers || protocols ? ProbeSettings(ciphers: ciphers, timeout: timeout, perHost: perHost, delayMilliseconds: delay) : nil,
             concurrency: concurrency, perHost: perHost, delayMilliseconds: delay)
 
