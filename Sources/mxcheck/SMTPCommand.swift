@@ -181,7 +181,7 @@ struct SMTPCommand: ParsableCommand {
         run.run(plan.jobs, transcript: { endpoint in
             guard verbose else { return nil }
             let prefix = tagTranscript ? "[\(endpoint.address)]:\(endpoint.port) " : ""
-            return { line in stderr.write(prefix + line) }
+            return { line in stderr.write(prefix + TerminalText.escaped(line)) }
         }, onReport: { report in
             progress.clear()
             output.emit(report)
@@ -364,7 +364,7 @@ enum StandardOutput {
 
 struct StandardError: Sendable {
     func write(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.write(Data((TerminalText.escaped(line) + "\n").utf8))
     }
 }
 
