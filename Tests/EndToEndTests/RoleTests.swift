@@ -63,6 +63,26 @@ final class RoleTests: EndToEndTestCase {
         XCTAssertTrue(text.stdout.contains("--role submission: passwords travel here"), text.stdout)
     }
 
+    func testMXHostsAreJudgedAsRelays() throws {
+        // --mx: every endpoint is an MX host, so a relay unless --role says otherwise (587 too: RulesTests).
+        let dns = try DNSLab.shared()
+        let pool = try lab.case("mx_pool")
+        for (extra, severity, reason) in [
+            ([String](), "info", "MX host port \(pool.port): judged as a relay (opportunistic TLS)"),
+            (["--role", "submission"], "critical", "--role submission: passwords travel here"),
+        ] {
+            let result = mxcheck(["smtp", "--mx", "--json", "--ciphers", "--resolver", "127.0.0.1:\(dns.port)", "--port", String(pool.port),
+                                  "--ca-file", lab.rootCA, "--timeout", "10"] + extra + ["two-mx.lab.example"])
+            let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            XCTAssertEqual(objects.count, 2, result.stdout + result.stderr)
+            for object in objects {
+                let weak = weakCipherFindings(object)
+                XCTAssertEqual(weak.first?["severity"] as? String, severity, "\(extra): \(weak)")
+                XCTAssertTrue((weak.first?["message"] as? String ?? "").hasSuffix(reason), "\(weak)")
+            }
+        }
+    }
+
     func testAnUnknownRoleIsAUsageError() {
         let result = mxcheck(["smtp", "--role", "mx", "127.0.0.1:1"])
         XCTAssertEqual(result.status, 3)
