@@ -10,7 +10,7 @@ final class FixTextTests: EndToEndTestCase {
 
     /// "Postfix: ...; Exim with GnuTLS (Debian, Ubuntu): ...; Exim with OpenSSL: ..." → label → text.
     static func parts(_ fix: String) -> [String: String] {
-        guard let regex = try? NSRegularExpression(pattern: "(?:^|; )(Postfix|Exim[^:;]*): ") else { return [:] }
+        guard let regex = try? NSRegularExpression(pattern: "(?:^|; |: )(Postfix|Exim[^:;]*): ") else { return [:] }
         let text = fix as NSString
         let matches = regex.matches(in: fix, range: NSRange(location: 0, length: text.length))
         var parts: [String: String] = [:]
@@ -45,6 +45,50 @@ final class FixTextTests: EndToEndTestCase {
         XCTAssertEqual(Set(parts.keys), ["Postfix", "Exim with GnuTLS (Debian, Ubuntu)", "Exim with OpenSSL"])
         XCTAssertEqual(Self.settings(parts["Postfix"] ?? "").map { "\($0.name)=\($0.value)" }, ["a_b=>=TLSv1.2", "c_d=x, y"])
         XCTAssertEqual(Self.settings(parts["Exim with OpenSSL"] ?? "").map { "\($0.name)=\($0.value)" }, ["f=+a +b"])
+    }
+
+    /// Every fix text of the catalogue (docs/findings.md, kept equal to the code by CertificateTests).
+    static func allFixTexts() -> [String: String] {
+        let docs = (try? String(contentsOfFile: "\(Lab.packageRoot)/docs/findings.md", encoding: .utf8)) ?? ""
+        var fixes: [String: String] = [:]
+        for row in docs.components(separatedBy: "\n") where row.hasPrefix("| `") {
+            let cells = row.components(separatedBy: " | ")
+            guard cells.count >= 5, let id = cells[0].split(separator: "`").first(where: { $0.contains(".") }), let last = cells.last else { continue }
+            fixes[String(id)] = String(last.dropLast(2))
+        }
+        return fixes
+    }
+
+    /// The parameter names a part of a fix text mentions (lower case words joined by underscores).
+    static func names(in part: String) -> Set<String> {
+        guard let regex = try? NSRegularExpression(pattern: "\\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\\b") else { return [] }
+        let text = part as NSString
+        return Set(regex.matches(in: part, range: NSRange(location: 0, length: text.length)).map { text.substring(with: $0.range) })
+    }
+
+    func testEverySettingAFixNamesIsKnownToTheServer() throws {
+        var postfix: Set<String> = []
+        var exim: Set<String> = []
+        for (_, fix) in Self.allFixTexts() {
+            for (label, part) in Self.parts(fix) {
+                if label == "Postfix" { postfix.formUnion(Self.names(in: part)) }
+                // The OpenSSL build's options are shown refused by the GnuTLS build in testEximRefusesTheOpenSSLForms.
+                else if label.hasPrefix("Exim"), !label.contains("with OpenSSL") { exim.formUnion(Self.names(in: part)) }
+            }
+        }
+        XCTAssertTrue(postfix.isSuperset(of: ["smtpd_tls_protocols", "smtpd_tls_exclude_ciphers", "smtpd_tls_dh1024_param_file", "smtpd_tls_chain_files"]), "\(postfix)")
+        XCTAssertTrue(exim.isSuperset(of: ["tls_require_ciphers", "tls_dhparam", "tls_certificate", "tls_advertise_hosts"]), "\(exim)")
+        for name in postfix.sorted() {
+            let known = Command.run(["/usr/sbin/postconf", "-d", name], timeout: 10)
+            XCTAssertTrue(known.status == 0 && !known.stderr.contains("unknown parameter") && known.stdout.hasPrefix("\(name) ="), "Postfix does not know \(name): \(known.stderr)")
+        }
+        guard try startExim(Self.eximWeak).target != nil else { return XCTFail("exim.sh start failed") }
+        for name in exim.sorted() {
+            let known = Command.run(["/bin/bash", "\(Lab.packageRoot)/Tests/Lab/exim.sh", "exim", lab.stateDirectory, "-bP", name], timeout: 10)
+            XCTAssertTrue(known.status == 0 && known.stdout.hasPrefix("\(name) ="), "Debian's Exim does not know \(name): \(known.stdout) \(known.stderr)")
+        }
+        let unknown = Command.run(["/bin/bash", "\(Lab.packageRoot)/Tests/Lab/exim.sh", "exim", lab.stateDirectory, "-bP", "no_such_option"], timeout: 10)
+        XCTAssertNotEqual(unknown.status, 0, "the check can tell an option Exim lacks")
     }
 
     // MARK: Postfix

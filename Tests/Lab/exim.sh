@@ -14,6 +14,7 @@
 #        the end of the panic log on stderr.
 # stop:  stops the daemon; safe to repeat.
 # status: exit 0 while the daemon runs.
+# exim:  exim.sh exim STATE_DIR ARGS... runs the unpacked binary with this configuration (after start).
 #
 # Needs root. The binary looks up the user Debian-exim at start, which only exists where Exim is installed:
 # the daemon runs in a mount namespace of its own (unshare) where /etc/passwd and /etc/group are copies with
@@ -31,7 +32,7 @@ log() {
 }
 
 usage() {
-    echo "usage: $0 start|stop|status STATE_DIR [OPTION = VALUE]..." >&2
+    echo "usage: $0 start|stop|status STATE_DIR [OPTION = VALUE]... | exim STATE_DIR ARGS..." >&2
     exit 2
 }
 
@@ -250,6 +251,11 @@ do_status() {
 }
 
 case $command in
+    exim)
+        # exim STATE_DIR ARGS...: the unpacked binary with this state's configuration (e.g. -bP OPTION).
+        [[ -x $exim && -f $conf ]] || { log "no Exim in $dir: run start first"; exit 1; }
+        run_in_namespace "$exim" -C "$conf" "$@"
+        ;;
     start) do_start "$@" ;;
     stop) do_stop ;;
     status) do_status ;;
