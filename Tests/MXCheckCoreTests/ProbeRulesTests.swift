@@ -110,10 +110,13 @@ final class ProbeRulesTests: XCTestCase {
             XCTAssertEqual(suite.judged(.accepted(.submission))?.severity, submission, name)
         }
         XCTAssertNil(CipherSuite.named("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")?.judged(.accepted(.submission)))
-        // Every weakness has its row, and the negotiated column is the suite's strength class as before.
+        // Every weakness has its row, and the negotiated column keeps the verdicts mxcheck always gave, by family.
         XCTAssertEqual(Set(CipherSuite.severityTable.keys), Set(CipherSuite.Weakness.allCases))
         for suite in CipherSuite.all {
-            let expected: Severity? = suite.strength == .insecure ? .critical : (suite.strength == .weak ? .warning : nil)
+            let broken = suite.isExport || suite.cipher == "NULL" || suite.isAnonymous || suite.cipher.hasPrefix("RC4")
+                || suite.cipher == "RC2" || suite.cipher == "DES" || suite.bits < 112
+            let weak = suite.cipher == "3DES" || !suite.isForwardSecret
+            let expected: Severity? = broken ? .critical : (weak ? .warning : nil)
             XCTAssertEqual(suite.judged(.negotiated)?.severity, expected, "\(suite)")
             XCTAssertEqual(suite.weaknesses.isEmpty, expected == nil, "\(suite)")
         }

@@ -128,11 +128,19 @@ public struct CipherSuite: Sendable, Hashable, CustomStringConvertible {
 
     public var isAEAD: Bool { mac == "AEAD" }
 
-    /// The one place where suites are judged.
-    public var strength: Strength { weaknessReason.map { $0.strength } ?? (isAEAD && bits >= 128 ? .strong : .acceptable) }
+    /// The suite's class, from the severity table's negotiated column: critical is insecure, warning weak.
+    public var strength: Strength {
+        switch judged(.negotiated)?.severity {
+        case .critical?: return .insecure
+        case .warning?: return .weak
+        default: return isAEAD && bits >= 128 ? .strong : .acceptable
+        }
+    }
 
     /// Why a suite is insecure or weak, in a few words; nil when it is neither.
-    public var weakness: (strength: Strength, reason: String)? { weaknessReason }
+    public var weakness: (strength: Strength, reason: String)? {
+        judged(.negotiated).map { (strength, reason(for: $0.weakness)) }
+    }
 
     /// What makes a suite weak. A suite may have several (an anonymous 3DES suite); it is judged by its worst.
     public enum Weakness: String, Sendable, CaseIterable {
@@ -216,19 +224,6 @@ public struct CipherSuite: Sendable, Hashable, CustomStringConvertible {
             if worst == nil || severity > worst!.severity { worst = (severity, weakness) }
         }
         return worst
-    }
-
-    private var weaknessReason: (strength: Strength, reason: String)? {
-        if isExport { return (.insecure, "export grade") }
-        if cipher == "NULL" { return (.insecure, "no encryption") }
-        if isAnonymous { return (.insecure, "anonymous") }
-        if cipher.hasPrefix("RC4") { return (.insecure, "RC4") }
-        if cipher == "RC2" { return (.insecure, "RC2") }
-        if cipher == "DES" { return (.insecure, "single DES") }
-        if bits < 112 { return (.insecure, "\(bits)-bit key") }
-        if cipher == "3DES" { return (.weak, "3DES") }
-        if !isForwardSecret { return (.weak, "no forward secrecy") }
-        return nil
     }
 
     /// The severity for a suite mxcheck's own client negotiated (the table's first column); nil when the
