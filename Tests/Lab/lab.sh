@@ -541,7 +541,13 @@ do_start() {
     # and uses a 1024-bit DH group; fix_applied starts the same, and the tests apply each fix text to it
     # (postconf -P, postfix reload).
     local -a fix_ports
-    mapfile -t fix_ports < <(free_ports 2 0)
+    local fix_try
+    for fix_try in 1 2 3 4 5; do
+        mapfile -t fix_ports < <(free_ports 2 0)
+        # Picked apart from the ports above, so none may be one of those.
+        [[ " ${ports[*]} " != *" ${fix_ports[0]:-x} "* && " ${ports[*]} " != *" ${fix_ports[1]:-x} "* ]] && break
+        fix_ports=()
+    done
     ((${#fix_ports[@]} == 2)) || fail "could not pick free ports for the fix cases"
     local -a fix_weak=("$may" "$(chain valid)" "tls_medium_cipherlist=ALL:COMPLEMENTOFALL:@SECLEVEL=0"
         "smtpd_tls_dh1024_param_file=$pki/dh1024.pem")
