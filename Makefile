@@ -7,6 +7,9 @@ ARGS ?= --help
 # Debian packages the build, the test lab and the benchmark need.
 BUILD_PACKAGES := libssl-dev libunbound-dev pkg-config
 LAB_PACKAGES := postfix nsd openssl python3 util-linux iproute2 parallel ldnsutils unbound dns-root-data
+# Tests/Lab/exim.sh: Debian's Exim (GnuTLS) is unpacked from its .deb (apt-get download, dpkg -x), never
+# installed (it conflicts with Postfix); these are the shared libraries its binary needs.
+LAB_PACKAGES += apt dpkg libidn12 libidn2-0 libdb5.3 libgnutls30 libgnutls-dane0 libnsl2 libpcre2-8-0 libcrypt1
 BENCH_PACKAGES := hyperfine time testssl.sh
 
 .PHONY: all build release run demo test bench install uninstall clean deps build-deps lab-deps bench-deps fuzz sanitize
@@ -82,6 +85,7 @@ test: build lab-deps
 
 # libFuzzer targets (Tests/Fuzz, a package of its own): each runs FUZZ_SECONDS from the committed seeds.
 FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello FuzzMonitoringOutput FuzzTLSARecords
+FUZZ_TARGETS += FuzzTerminalText
 FUZZ_SECONDS ?= 60
 fuzz: build-deps
 	cd Tests/Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library

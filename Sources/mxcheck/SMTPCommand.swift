@@ -4,6 +4,7 @@ import MXCheckCore
 import Synchronization
 
 extension TLSMode: ExpressibleByArgument {}
+extension PortRole: ExpressibleByArgument {}
 
 enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
     case text
@@ -101,6 +102,9 @@ struct SMTPCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Pause between connections to one address, in milliseconds (for servers known to be strict).", valueName: "ms"))
     var delay: Int = 0
 
+    @Option(help: ArgumentHelp("How suites the server merely accepts are judged: relay (opportunistic TLS) or submission (passwords travel here). Default: submission for ports 587 and 465, else relay; relay with --mx.", valueName: "role"))
+    var role: PortRole?
+
     @Flag(name: .customLong("no-injection-test"), help: "Skip the STARTTLS command-injection probe (CVE-2011-0411), which uses a second connection.")
     var noInjectionTest = false
 
@@ -159,6 +163,7 @@ struct SMTPCommand: ParsableCommand {
         configuration.delayMilliseconds = delay
         configuration.injectionTest = !noInjectionTest
         configuration.probing = ciphers ? .ciphers : (protocols ? .protocols : nil)
+        configuration.role = role
         configuration.warnDays = warnDays
         configuration.critDays = critDays
         configuration.deadline = deadline
@@ -508,7 +513,8 @@ final class Progress: @unchecked Sendable {
 
 struct StandardError: Sendable {
     func write(_ line: String) {
-        var text = line + "\n"
+        // Server text reaches stderr in messages and the transcript: each line escaped, so none drives the terminal.
+        var text = line.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escaped(String($0)) }.joined(separator: "\n") + "\n"
         FileDescriptor.writeAll(STDERR_FILENO, &text)
     }
 }

@@ -26,7 +26,7 @@ final class ProbeCommandTests: EndToEndTestCase {
 
     func testCiphersOnPostfixDefaultsWithinTheConnectionBudget() throws {
         let (status, json) = try check("valid", ["--ciphers"])
-        XCTAssertEqual(status, 2, "Postfix's defaults accept anonymous suites (critical by the contract)")
+        XCTAssertEqual(status, 1, "Postfix's defaults accept TLS 1.0/1.1; their anonymous suites are no fault on a relay port")
         let versions = ["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
         XCTAssertEqual(Set((json["ciphers"] as? [String: Any] ?? [:]).keys), Set(versions))
         XCTAssertEqual(Set(suites(json, "TLSv1.3")), ["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"])
@@ -40,7 +40,7 @@ final class ProbeCommandTests: EndToEndTestCase {
         let connections = json["connections"] as? Int ?? Int.max
         print("--ciphers on Postfix defaults: \(pairs) accepted pairs, \(groups.count) groups, \(connections) connections (budget \(budget))")
         XCTAssertLessThanOrEqual(connections, budget)
-        XCTAssertEqual(finding("tls.weak_cipher", in: json)?["severity"] as? String, "critical")
+        XCTAssertEqual(finding("tls.weak_cipher", in: json)?["severity"] as? String, "info", "judged as a relay (RoleTests)")
         XCTAssertTrue(findingIDs(json).contains("tls.weak_dh"))
     }
 
@@ -90,7 +90,7 @@ final class ProbeCommandTests: EndToEndTestCase {
         let (status, json) = try check("gnutls_version_alert", ["--protocols"])
         XCTAssertEqual(status, 0)
         XCTAssertEqual(json["protocols"] as? [String: Bool], ["SSLv2": false, "SSLv3": false, "TLSv1.0": false, "TLSv1.1": false, "TLSv1.2": true, "TLSv1.3": true])
-        XCTAssertNil(json["incomplete"])
+        XCTAssertEqual(json["incomplete"] as? Bool, false)
         XCTAssertEqual(findingIDs(json), [])
     }
 

@@ -542,6 +542,23 @@ do_start() {
         done
         cases_rows+=("bench 127.0.2.1 ${bench_ports[0]} starttls")
     fi
+    # The fix texts proven (FixTextTests): fix_weak accepts TLS 1.0/1.1, NULL, anonymous and static-RSA suites
+    # and uses a 1024-bit DH group; fix_applied starts the same, and the tests apply each fix text to it
+    # (postconf -P, postfix reload).
+    local -a fix_ports
+    local fix_try
+    for fix_try in 1 2 3 4 5; do
+        mapfile -t fix_ports < <(free_ports 2 0)
+        # Picked apart from the ports above, so none may be one of those.
+        [[ " ${ports[*]} " != *" ${fix_ports[0]:-x} "* && " ${ports[*]} " != *" ${fix_ports[1]:-x} "* ]] && break
+        fix_ports=()
+    done
+    ((${#fix_ports[@]} == 2)) || fail "could not pick free ports for the fix cases"
+    local -a fix_weak=("$may" "$(chain valid)" "tls_medium_cipherlist=ALL:COMPLEMENTOFALL:@SECLEVEL=0"
+        "smtpd_tls_dh1024_param_file=$pki/dh1024.pem")
+    add_case fix_weak "$a" "${fix_ports[0]}" starttls "${fix_weak[@]}"
+    add_case fix_applied "$a" "${fix_ports[1]}" starttls "${fix_weak[@]}"
+    ports+=("${fix_ports[@]}")
     for port in "${ports[@]}"; do
         ((port > 1024)) || fail "port $port is not above 1024"
     done

@@ -851,5 +851,85 @@ def main(argv=None):
     return 0
 
 
+# --------------------------------------------------------------------------
+# hostile_text, hostile_refusal: servers whose text attacks the terminal that shows it (mxcheck's
+# HostileOutputTests): an OSC window title, a clear-screen, a bidi override and bytes that are not
+# UTF-8, in the banner, the EHLO lines, the replies and (hostile_text) the certificate's subject and
+# names. Added after the modes above, so appended to MODES and HANDLERS here.
+
+HOSTILE = b"\x1b]0;pwned\x07\x1b[2J\xe2\x80\xae\xff\xfe"
+_hostile_ctx = None
+_hostile_lock = threading.Lock()
+
+
+def hostile_tls_context(server):
+    """A certificate whose subject and SAN carry control and bidi characters, made once, beside STATE.json."""
+    global _hostile_ctx
+    with _hostile_lock:
+        if _hostile_ctx is None:
+            d = os.path.join(os.path.dirname(os.path.abspath(server.args.state)), "hostile-cert")
+            os.makedirs(d, exist_ok=True)
+            key, cert = os.path.join(d, "hostile.key"), os.path.join(d, "hostile.pem")
+            subprocess.run(
+                [b"openssl", b"req", b"-x509", b"-newkey", b"ec", b"-pkeyopt", b"ec_paramgen_curve:prime256v1",
+                 b"-nodes", b"-keyout", os.fsencode(key), b"-out", os.fsencode(cert), b"-days", b"2", b"-utf8",
+                 b"-subj", b"/O=evil\x1b]0;pwned\x07/CN=mx\xe2\x80\xae.lab.example",
+                 b"-addext", b"subjectAltName=DNS:mx.lab.example,DNS:x\x1b[2J.lab.example,IP:127.0.0.1"],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(cert, key)
+            _hostile_ctx = ctx
+        return _hostile_ctx
+
+
+def hostile_reply(c, code, lines):
+    c.send(b"".join(b"%d-%s\r\n" % (code, l) for l in lines[:-1]) + b"%d %s\r\n" % (code, lines[-1]))
+
+
+def mode_hostile_text(c):
+    hostile_reply(c, 220, [b"mx.lab.example " + HOSTILE, b"mx.lab.example ESMTP \x1b[31mred\xe2\x80\xae"])
+    while True:
+        line = c.readline()
+        if line is None:
+            return
+        verb = verb_of(line)
+        if verb == b"EHLO":
+            caps = [b"mx.lab.example greets " + HOSTILE, b"PIPELINING", b"X-\x1b]0;pwned\x07\xe2\x80\xae\xff"]
+            if not c.tls:
+                caps.append(b"STARTTLS")
+            hostile_reply(c, 250, caps + [b"8BITMIME"])
+        elif verb == b"STARTTLS" and not c.tls:
+            c.send(b"220 2.0.0 Ready \x1b[2J\r\n")
+            c.log_buffered_lines()
+            c._timeout(HANDSHAKE_TIMEOUT)
+            c.sock = hostile_tls_context(c.server).wrap_socket(c.raw, server_side=True)
+            c.tls = True
+        elif verb == b"QUIT":
+            c.send(b"221 2.0.0 Bye \x1b]0;pwned\x07\r\n")
+            c.close_gracefully()
+        elif verb == b"NOOP":
+            c.send(b"250 2.0.0 Ok \xe2\x80\xae\xff\r\n")
+        else:
+            c.send(b"502 5.5.2 \x1b[2J not recognized\r\n")
+
+
+def mode_hostile_refusal(c):
+    hostile_reply(c, 220, [b"mx.lab.example " + HOSTILE, b"mx.lab.example ESMTP"])
+    while True:
+        line = c.readline()
+        if line is None:
+            return
+        if verb_of(line) == b"QUIT":
+            c.send(b"221 2.0.0 Bye\r\n")
+            c.close_gracefully()
+        c.send(b"550 5.7.1 go away " + HOSTILE + b"\r\n")
+
+
+for _mode in ("hostile_text", "hostile_refusal"):
+    MODES.append(_mode)
+    HANDLERS[_mode] = globals()["mode_" + _mode]
+
+
 if __name__ == "__main__":
     sys.exit(main())

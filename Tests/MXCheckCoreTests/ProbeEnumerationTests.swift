@@ -74,8 +74,12 @@ final class ProbeEnumerationTests: XCTestCase {
         XCTAssertEqual(Set(result.ciphers["TLSv1.0"]?.suites ?? []), Set(config.suites[.tls10] ?? []))
         XCTAssertEqual(Set(result.groups), ["secp256r1", "sect283k1"], "curves by TLS 1.0 ECDHE")
         XCTAssertLessThanOrEqual(result.connections + 1, result.connectionBudget)
-        let ids = ProbeRules.findings(for: result).map { "\($0.id.rawValue)/\($0.severity.rawValue)" }
-        XCTAssertEqual(Set(ids), ["tls.obsolete_protocol/critical", "tls.legacy_protocol/warning", "tls.weak_cipher/critical", "tls.weak_cipher/warning"])
+        let submission = AssumedRole(explicit: .submission, port: 25, domainMode: false)
+        let ids = ProbeRules.findings(for: result, role: submission).map { "\($0.id.rawValue)/\($0.severity.rawValue)" }
+        XCTAssertEqual(Set(ids), ["tls.obsolete_protocol/critical", "tls.legacy_protocol/warning", "tls.weak_cipher/critical"])
+        let relay = AssumedRole(explicit: .relay, port: 25, domainMode: false)
+        let relayIDs = ProbeRules.findings(for: result, role: relay).map { "\($0.id.rawValue)/\($0.severity.rawValue)" }
+        XCTAssertEqual(Set(relayIDs), ["tls.obsolete_protocol/critical", "tls.legacy_protocol/warning", "tls.weak_cipher/warning"])
         // The SSLv2 probe spoke SSLv2's own format; the SSLv3 probes carried no extensions.
         let hellos = server.allHellos
         XCTAssertTrue(hellos.contains { $0.first.map { $0 & 0x80 != 0 } == true })
@@ -228,7 +232,7 @@ final class ProbeEnumerationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), backoff.reduce(0, +) * 0.9)
         // Three answered, then per worker one try and one retry per pause at most.
         XCTAssertLessThanOrEqual(result.connections, 3 + 2 * (1 + backoff.count))
-        XCTAssertTrue(ProbeRules.findings(for: result).contains { $0.id == .smtpRateLimited && $0.severity == .unknown })
+        XCTAssertTrue(ProbeRules.findings(for: result, role: AssumedRole(explicit: nil, port: 25, domainMode: false)).contains { $0.id == .smtpRateLimited && $0.severity == .unknown })
     }
 
     func testTransientRateLimitRecoversAfterTheBackOff() {

@@ -139,6 +139,51 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(ids(observe([leaf()], version: "TLSv1.2", cipher: "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", group: "ffdhe2048", bits: 2048)), [])
     }
 
+    func testRoleDecidesHowAcceptedSuitesAreJudged() {
+        // A stock Postfix: anonymous and static-RSA suites accepted beside good ones.
+        func probed(port: UInt16) -> Observation {
+            var observation = observe([leaf(), intermediate])
+            observation.endpoint.port = port
+            var probe = ProbeResult()
+            probe.protocols["TLSv1.2"] = true
+            probe.protocols["TLSv1.3"] = true
+            probe.ciphers["TLSv1.2"] = CipherList(serverOrder: false, suites: [
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "TLS_DH_anon_WITH_AES_256_CBC_SHA", "TLS_RSA_WITH_AES_256_GCM_SHA384"])
+            observation.probe = probe
+            return observation
+        }
+        func weak(_ observation: Observation, _ settings: RuleSettings) -> [Finding] {
+            Rules.findings(for: observation, settings: settings).filter { $0.id == .tlsWeakCipher }
+        }
+        let relay = weak(probed(port: 25), RuleSettings(now: now))
+        XCTAssertEqual(relay.map(\.severity), [.info])
+        XCTAssertTrue(relay[0].message.hasSuffix("port 25: judged as a relay (opportunistic TLS)"), relay[0].message)
+        XCTAssertEqual(EndpointReport(observation: probed(port: 25), settings: RuleSettings(now: now)).status, .ok)
+
+        let submission = weak(probed(port: 587), RuleSettings(now: now))
+        XCTAssertEqual(submission.map(\.severity), [.critical, .warning])
+        XCTAssertTrue(submission[0].message.contains("TLS_DH_anon_WITH_AES_256_CBC_SHA (anonymous; TLSv1.2)"), submission[0].message)
+        XCTAssertTrue(submission[0].message.hasSuffix("port 587: judged as a submission port (passwords travel here)"), submission[0].message)
+        XCTAssertTrue(submission[1].message.contains("TLS_RSA_WITH_AES_256_GCM_SHA384 (no forward secrecy; TLSv1.2)"), submission[1].message)
+
+        let forced = weak(probed(port: 25), RuleSettings(now: now, role: .submission))
+        XCTAssertEqual(forced.map(\.severity), [.critical, .warning])
+        XCTAssertTrue(forced[0].message.hasSuffix("--role submission: passwords travel here"), forced[0].message)
+        let mxMode = weak(probed(port: 587), RuleSettings(now: now, domainMode: true))
+        XCTAssertEqual(mxMode.map(\.severity), [.info], "an MX host is a relay whatever its port")
+        XCTAssertEqual(weak(probed(port: 587), RuleSettings(now: now, role: .relay)).first?.message.hasSuffix("--role relay: judged as a relay (opportunistic TLS)"), true)
+    }
+
+    func testNegotiatedSuitesAreJudgedAsBeforeWhateverTheRole() {
+        for settings in [RuleSettings(now: now), RuleSettings(now: now, role: .relay), RuleSettings(now: now, role: .submission)] {
+            let anonymous = Rules.findings(for: observe([leaf()], version: "TLSv1.2", cipher: "TLS_DH_anon_WITH_AES_128_CBC_SHA"), settings: settings)
+            XCTAssertEqual(anonymous.filter { $0.id == .tlsWeakCipher }.map(\.severity), [.critical])
+            XCTAssertEqual(anonymous.first { $0.id == .tlsWeakCipher }?.message, "TLS_DH_anon_WITH_AES_128_CBC_SHA negotiated: anonymous")
+            let kRSA = Rules.findings(for: observe([leaf()], version: "TLSv1.2", cipher: "TLS_RSA_WITH_AES_128_GCM_SHA256"), settings: settings)
+            XCTAssertEqual(kRSA.map(\.severity), [.warning])
+        }
+    }
+
     func testDialogFailuresMapToFindings() {
         let endpoint = Endpoint(host: "mx", address: "192.0.2.1", port: 25, tls: .starttls, serverName: "mx", referenceIdentity: "mx")
         let cases: [(DialogFailure, FindingID, Status)] = [

@@ -189,7 +189,14 @@ public struct Checker: Sendable {
         _ dialog: SMTPDialog, ehloName: String, deadline: Deadline, observation: inout Observation, greeted: () -> Void = {}
     ) throws(DialogFailure) {
         // The whole greeting, every 220- line, before a single byte is sent (postscreen drops early talkers).
-        let greeting = try dialog.readReply(deadline: deadline, phase: "waiting for the greeting")
+        let greeting: SMTPReply
+        do {
+            greeting = try dialog.readReply(deadline: deadline, phase: "waiting for the greeting")
+        } catch .timeout(let phase) where observation.endpoint.tls == .starttls && dialog.unconsumed.isEmpty {
+            // Not one byte: an implicit-TLS port waits silently for a ClientHello (servers may also greet slowly
+            // on purpose, so the wait stays --timeout).
+            throw .timeout(phase: "\(phase): the server sent nothing; a server silent on port \(observation.endpoint.port) may expect implicit TLS: try --tls implicit")
+        }
         observation.banner = greeting.firstLine
         switch greeting.code {
         case 220: greeted()

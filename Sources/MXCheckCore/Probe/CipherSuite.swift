@@ -128,33 +128,107 @@ public struct CipherSuite: Sendable, Hashable, CustomStringConvertible {
 
     public var isAEAD: Bool { mac == "AEAD" }
 
-    /// The one place where suites are judged.
-    public var strength: Strength { weaknessReason.map { $0.strength } ?? (isAEAD && bits >= 128 ? .strong : .acceptable) }
-
-    /// Why a suite is insecure or weak, in a few words; nil when it is neither.
-    public var weakness: (strength: Strength, reason: String)? { weaknessReason }
-
-    private var weaknessReason: (strength: Strength, reason: String)? {
-        if isExport { return (.insecure, "export grade") }
-        if cipher == "NULL" { return (.insecure, "no encryption") }
-        if isAnonymous { return (.insecure, "anonymous") }
-        if cipher.hasPrefix("RC4") { return (.insecure, "RC4") }
-        if cipher == "RC2" { return (.insecure, "RC2") }
-        if cipher == "DES" { return (.insecure, "single DES") }
-        if bits < 112 { return (.insecure, "\(bits)-bit key") }
-        if cipher == "3DES" { return (.weak, "3DES") }
-        if !isForwardSecret { return (.weak, "no forward secrecy") }
-        return nil
-    }
-
-    /// Rules' severity for a suite: insecure is critical, weak a warning.
-    public var findingSeverity: Severity? {
-        switch strength {
-        case .insecure: return .critical
-        case .weak: return .warning
-        case .acceptable, .strong: return nil
+    /// The suite's class, from the severity table's negotiated column: critical is insecure, warning weak.
+    public var strength: Strength {
+        switch judged(.negotiated)?.severity {
+        case .critical?: return .insecure
+        case .warning?: return .weak
+        default: return isAEAD && bits >= 128 ? .strong : .acceptable
         }
     }
+
+    /// Why a suite is insecure or weak, in a few words; nil when it is neither.
+    public var weakness: (strength: Strength, reason: String)? {
+        judged(.negotiated).map { (strength, reason(for: $0.weakness)) }
+    }
+
+    /// What makes a suite weak. A suite may have several (an anonymous 3DES suite); it is judged by its worst.
+    public enum Weakness: String, Sendable, CaseIterable {
+        case export, nullEncryption, anonymous, rc4, rc2, singleDES, shortKey, tripleDES, noForwardSecrecy
+
+        /// The words messages use.
+        public var reason: String {
+            switch self {
+            case .export: return "export grade"
+            case .nullEncryption: return "no encryption"
+            case .anonymous: return "anonymous"
+            case .rc4: return "RC4"
+            case .rc2: return "RC2"
+            case .singleDES: return "single DES"
+            case .shortKey: return "short key"
+            case .tripleDES: return "3DES"
+            case .noForwardSecrecy: return "no forward secrecy"
+            }
+        }
+    }
+
+    /// How a suite came to be judged: mxcheck's own modern client negotiated it, or a probe (`--ciphers`)
+    /// found the server merely accepts it, on a port of this role.
+    public enum Sighting: Sendable, Hashable {
+        case negotiated
+        case accepted(PortRole)
+    }
+
+    /// THE table of how bad each weakness is (docs/findings.md gives the reasons). Negotiated: a current
+    /// client ends up with it. Accepted on a relay: TLS there is opportunistic (the peer would otherwise send
+    /// in plaintext, and anonymous or static-RSA key exchange still defeats a passive eavesdropper), so only
+    /// what breaks the encryption itself (export, NULL, RC4, RC2, DES, 3DES, short keys) is worth a warning.
+    /// Accepted on a submission port: passwords travel there, so a suite without authentication or with
+    /// broken encryption is critical, and one without forward secrecy a warning.
+    public static let severityTable: [Weakness: (negotiated: Severity, relay: Severity, submission: Severity)] = [
+        .export: (.critical, .warning, .critical),
+        .nullEncryption: (.critical, .warning, .critical),
+        .anonymous: (.critical, .info, .critical),
+        .rc4: (.critical, .warning, .critical),
+        .rc2: (.critical, .warning, .critical),
+        .singleDES: (.critical, .warning, .critical),
+        .shortKey: (.critical, .warning, .critical),
+        .tripleDES: (.warning, .warning, .critical),
+        .noForwardSecrecy: (.warning, .info, .warning),
+    ]
+
+    /// Every weakness of the suite, in the order messages name them.
+    public var weaknesses: [Weakness] {
+        var found: [Weakness] = []
+        if isExport { found.append(.export) }
+        if cipher == "NULL" { found.append(.nullEncryption) }
+        if isAnonymous { found.append(.anonymous) }
+        if cipher.hasPrefix("RC4") { found.append(.rc4) }
+        if cipher == "RC2" { found.append(.rc2) }
+        if cipher == "DES" { found.append(.singleDES) }
+        if bits < 112 && cipher != "NULL" && !isExport && !["RC4", "RC2", "DES"].contains(where: { cipher.hasPrefix($0) }) {
+            found.append(.shortKey)
+        }
+        if cipher == "3DES" { found.append(.tripleDES) }
+        if !isForwardSecret && !isAnonymous { found.append(.noForwardSecrecy) }
+        return found
+    }
+
+    /// The words a message uses for one of this suite's weaknesses ("56-bit key" rather than "short key").
+    public func reason(for weakness: Weakness) -> String {
+        weakness == .shortKey ? "\(bits)-bit key" : weakness.reason
+    }
+
+    /// The severity of a finding about this suite seen this way, and the weakness that decides it (the first
+    /// of the worst); nil when the suite has no weakness.
+    public func judged(_ sighting: Sighting) -> (severity: Severity, weakness: Weakness)? {
+        var worst: (severity: Severity, weakness: Weakness)?
+        for weakness in weaknesses {
+            guard let row = Self.severityTable[weakness] else { continue }
+            let severity: Severity
+            switch sighting {
+            case .negotiated: severity = row.negotiated
+            case .accepted(.relay): severity = row.relay
+            case .accepted(.submission): severity = row.submission
+            }
+            if worst == nil || severity > worst!.severity { worst = (severity, weakness) }
+        }
+        return worst
+    }
+
+    /// The severity for a suite mxcheck's own client negotiated (the table's first column); nil when the
+    /// suite has no weakness.
+    public var findingSeverity: Severity? { judged(.negotiated)?.severity }
 
     /// Lookup by IANA name, OpenSSL name or reported name (IANA names are unique except two private FIPS pairs).
     public static func named(_ name: String) -> CipherSuite? { byName[name] ?? byOpenSSLName[name] }

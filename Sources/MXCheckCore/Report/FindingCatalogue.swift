@@ -169,22 +169,22 @@ public enum FindingCatalogue {
         case .tlsLegacyProtocol:
             return CatalogueEntry(
                 severity: .warning, summary: "TLSv1.0 or TLSv1.1 negotiated or accepted",
-                fix: "Postfix: smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = >=TLSv1.2; Exim: openssl_options = +no_tlsv1 +no_tlsv1_1",
+                fix: FixText.protocols,
                 deduction: [.warning: 15])
         case .tlsObsoleteProtocol:
             return CatalogueEntry(
                 severity: .critical, summary: "SSLv2 or SSLv3 accepted",
-                fix: "Postfix: smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = >=TLSv1.2; Exim: openssl_options = +no_sslv2 +no_sslv3 +no_tlsv1 +no_tlsv1_1",
+                fix: FixText.protocols,
                 deduction: [.critical: 40])
         case .tlsWeakCipher:
             return CatalogueEntry(
                 severity: .warning, summary: "weak cipher suite",
-                fix: "Postfix: smtpd_tls_ciphers = medium, smtpd_tls_exclude_ciphers = aNULL, eNULL, EXPORT, DES, 3DES, RC4, MD5, kRSA; Exim: tls_require_ciphers = ECDHE:DHE:!aNULL:!eNULL:!3DES:!RC4:!kRSA",
+                fix: FixText.ciphers,
                 deduction: [.warning: 15, .critical: 40])
         case .tlsWeakDH:
             return CatalogueEntry(
                 severity: .warning, summary: "finite-field DH group below 2048 bits",
-                fix: "Postfix: smtpd_tls_dh1024_param_file = a 2048-bit (or ffdhe2048) file, or leave it unset on Postfix 3.7+; Exim: tls_dhparam = ffdhe2048",
+                fix: FixText.dhGroup,
                 deduction: [.warning: 15])
         case .dnsNullMX:
             return CatalogueEntry(
@@ -299,4 +299,29 @@ public enum FindingCatalogue {
                 deduction: [.info: 0])
         }
     }
+}
+
+/// The fix texts of the protocol and cipher findings. Each names settings the real servers accept, and the
+/// end-to-end suite applies each one to a real server and sees its finding go (Tests/EndToEndTests/FixTextTests.swift).
+/// Exim's settings depend on its TLS library: Debian's and Ubuntu's Exim is built with GnuTLS, where
+/// `openssl_options` is a configuration error and an OpenSSL cipher string makes gnutls_priority_init fail and
+/// the daemon refuse to start, so both forms are given, each labelled. In the GnuTLS build one option,
+/// tls_require_ciphers, sets versions and suites together, so the protocol and cipher fixes give the same value.
+enum FixText {
+    static let eximGnuTLSPriority = "NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:-RSA"
+
+    static let protocols = "Postfix: smtpd_tls_protocols = >=TLSv1.2 and smtpd_tls_mandatory_protocols = >=TLSv1.2"
+        + " (before Postfix 3.6: !SSLv2, !SSLv3, !TLSv1, !TLSv1.1)"
+        + "; Exim with GnuTLS (Debian, Ubuntu): tls_require_ciphers = \(eximGnuTLSPriority)"
+        + "; Exim with OpenSSL: openssl_options = +no_sslv2 +no_sslv3 +no_tlsv1 +no_tlsv1_1"
+
+    static let ciphers = "Postfix: smtpd_tls_exclude_ciphers = aNULL, eNULL, EXPORT, DES, 3DES, RC4, MD5, kRSA"
+        + " (on a relay eNULL, EXPORT, DES, 3DES, RC4 suffice)"
+        + "; Exim with GnuTLS (Debian, Ubuntu): tls_require_ciphers = \(eximGnuTLSPriority)"
+        + "; Exim with OpenSSL: tls_require_ciphers = ECDHE:DHE:!aNULL:!eNULL:!3DES:!RC4:!DES:!kRSA"
+
+    static let dhGroup = "Postfix: smtpd_tls_dh1024_param_file = /etc/postfix/dh2048.pem"
+        + " (a 2048-bit group, made by: openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out /etc/postfix/dh2048.pem,"
+        + " since when the parameter is empty Postfix 3.7+ with OpenSSL 3 uses 1024 bits for 128-bit anonymous suites)"
+        + "; Exim (GnuTLS or OpenSSL): tls_dhparam = ffdhe2048"
 }

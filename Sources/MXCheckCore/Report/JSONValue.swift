@@ -64,7 +64,9 @@ public indirect enum JSONValue: Sendable, Equatable {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+                // Controls, and C1 and bidirectional controls too (valid JSON either way), so that a JSON
+                // line shown on a terminal is as harmless as the text output.
+                if scalar.value < 0x20 || TerminalText.needsEscape(scalar) {
                     out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
                 } else {
                     out.unicodeScalars.append(scalar)

@@ -5,11 +5,22 @@ public struct RuleSettings: Sendable {
     public var now: Date
     public var warnDays: Int
     public var critDays: Int
+    /// `--role`: how suites the server merely accepts are judged; nil: the default for the endpoint's port.
+    public var role: PortRole?
+    /// `--mx` mode: every endpoint is an MX host, so its default role is relay whatever the port.
+    public var domainMode: Bool
 
-    public init(now: Date, warnDays: Int = 14, critDays: Int = 7) {
+    public init(now: Date, warnDays: Int = 14, critDays: Int = 7, role: PortRole? = nil, domainMode: Bool = false) {
         self.now = now
         self.warnDays = warnDays
         self.critDays = critDays
+        self.role = role
+        self.domainMode = domainMode
+    }
+
+    /// The role an endpoint is judged by, with the reason its findings give.
+    public func assumedRole(for endpoint: Endpoint) -> AssumedRole {
+        AssumedRole(explicit: role, port: endpoint.port, domainMode: domainMode)
     }
 }
 
@@ -33,7 +44,8 @@ public enum Rules {
         }
         if let tls = observation.tls {
             // The enumeration, when it ran, speaks for protocols and suites; the negotiated ones only fill in.
-            let probed = observation.probe.map(ProbeRules.findings(for:)) ?? []
+            let role = settings.assumedRole(for: observation.endpoint)
+            let probed = observation.probe.map { ProbeRules.findings(for: $0, role: role, negotiated: tls) } ?? []
             let negotiated = protocolFindings(tls).filter { finding in !probed.contains { $0.id == finding.id } }
             findings += probed + negotiated
         }
@@ -85,8 +97,8 @@ public enum Rules {
         default:
             break
         }
-        if let suite = CipherSuite.named(tls.cipher), let weakness = suite.weakness, let severity = suite.findingSeverity {
-            findings.append(Finding(.tlsWeakCipher, severity: severity, message: "\(tls.cipher) negotiated: \(weakness.reason)"))
+        if let suite = CipherSuite.named(tls.cipher), let verdict = suite.judged(.negotiated) {
+            findings.append(Finding(.tlsWeakCipher, severity: verdict.severity, message: "\(tls.cipher) negotiated: \(suite.reason(for: verdict.weakness))"))
         }
         if let group = tls.group, let bits = tls.keyExchangeBits, isFiniteFieldDH(group: group, cipher: tls.cipher), bits < 2048 {
             findings.append(Finding(.tlsWeakDH, message: "DHE key exchange with a \(bits)-bit group"))

@@ -18,6 +18,9 @@ public struct TextReport: Sendable {
         return ([table(objects)] + details).joined(separator: "\n\n")
     }
 
+    /// Every string from the network or a file goes through here before it is written (TerminalText).
+    func safe(_ text: String) -> String { TerminalText.escaped(text) }
+
     func paint(_ text: String, _ code: String) -> String {
         colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
@@ -56,10 +59,10 @@ public struct TextReport: Sendable {
             case .unchecked(let report): mx = report.mx
             }
             guard let mx else { continue }
-            let entry = "\(mx.preference) \(mx.host)"
+            let entry = "\(mx.preference) \(safe(mx.host))"
             if !hosts.contains(entry) { hosts.append(entry) }
         }
-        let header = "\(paint(domain, "1;4"))  \(label(result.status))  MX \(hosts.joined(separator: ", "))"
+        let header = "\(paint(safe(domain), "1;4"))  \(label(result.status))  MX \(hosts.joined(separator: ", "))"
         return header + "\n" + overview(result.objects)
     }
 
@@ -78,15 +81,15 @@ public struct TextReport: Sendable {
         let name: String
         if let target = report.target {
             let port = target.address.map { IPAddressText.isIPv6($0) ? "[\($0)]:\(target.port)" : "\($0):\(target.port)" } ?? "port \(target.port)"
-            name = "\(report.mx.map { "MX \($0.preference) " } ?? "")\(target.host) \(port)"
+            name = "\(report.mx.map { "MX \($0.preference) " } ?? "")\(safe(target.host)) \(port)"
         } else {
-            name = report.domain ?? report.input
+            name = safe(report.domain ?? report.input)
         }
         let what = report.target == nil && report.domain != nil ? "  no endpoint" : "  \(scoreText(report.score))"
         var lines = ["\(paint(name, report.domain != nil && report.target == nil ? "1;4" : "1"))  \(label(report.status))\(what)"]
         for finding in report.findings {
-            lines.append("    \(label(finding.severity)) \(finding.id.rawValue): \(finding.message)")
-            lines.append("             fix: \(finding.fix)")
+            lines.append("    \(label(finding.severity)) \(finding.id.rawValue): \(safe(finding.message))")
+            lines.append("             fix: \(safe(finding.fix))")
         }
         return lines.joined(separator: "\n")
     }
@@ -115,7 +118,7 @@ public struct TextReport: Sendable {
             lines.append(pad(first ? "ciphers" : "") + "\(version.rawValue), \(order), \(list.suites.count) suite\(list.suites.count == 1 ? "" : "s")")
             first = false
             let width = list.suites.map(\.count).max() ?? 0
-            for name in list.suites {
+            for name in list.suites.map(safe) {
                 var line = pad("") + "  " + name
                 if let suite = CipherSuite.named(name), let weakness = suite.weakness, let severity = suite.findingSeverity {
                     line = pad("") + "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
@@ -125,10 +128,10 @@ public struct TextReport: Sendable {
             }
         }
         if !probe.groups.isEmpty {
-            lines.append(pad("groups") + probe.groups.joined(separator: ", "))
+            lines.append(pad("groups") + safe(probe.groups.joined(separator: ", ")))
         }
         if probe.incomplete {
-            let why = probe.incompleteReasons.isEmpty ? "" : ": " + probe.incompleteReasons.joined(separator: "; ")
+            let why = probe.incompleteReasons.isEmpty ? "" : ": " + safe(probe.incompleteReasons.joined(separator: "; "))
             lines.append(pad("probes") + paint("incomplete", "35") + why)
         }
         return lines
@@ -138,28 +141,28 @@ public struct TextReport: Sendable {
         let observation = report.observation
         let endpoint = observation.endpoint
         let where_ = IPAddressText.isIPv6(endpoint.address) ? "[\(endpoint.address)]:\(endpoint.port)" : "\(endpoint.address):\(endpoint.port)"
-        let name = endpoint.host == endpoint.address ? where_ : "\(endpoint.host) \(where_)"
+        let name = endpoint.host == endpoint.address ? where_ : "\(safe(endpoint.host)) \(where_)"
         var lines: [String] = []
         lines.append("\(paint(name, "1")) (\(endpoint.tls.rawValue))  \(label(report.status))  \(scoreText(report.score))")
         func row(_ key: String, _ value: String) {
             lines.append("  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) + value)
         }
-        if let banner = observation.banner { row("banner", banner) }
+        if let banner = observation.banner { row("banner", safe(banner)) }
         if let offered = observation.starttlsOffered, endpoint.tls == .starttls {
             var text = offered ? "offered" : "not offered"
             switch observation.injection {
             case .clean: text += "; command injection (CVE-2011-0411): not vulnerable"
             case .vulnerable: text += "; command injection (CVE-2011-0411): " + paint("VULNERABLE", "31")
-            case .inconclusive(let reason): if offered { text += "; command injection test inconclusive (\(reason))" }
+            case .inconclusive(let reason): if offered { text += "; command injection test inconclusive (\(safe(reason)))" }
             case nil: break
             }
             row("starttls", text)
         }
         if let tls = observation.tls {
-            var text = "\(tls.version)  \(tls.cipher)"
+            var text = "\(safe(tls.version))  \(safe(tls.cipher))"
             if let group = tls.group {
                 let finiteField = Rules.isFiniteFieldDH(group: group, cipher: tls.cipher)
-                text += "  \(group)" + (finiteField ? tls.keyExchangeBits.map { " (\($0) bits)" } ?? "" : "")
+                text += "  \(safe(group))" + (finiteField ? tls.keyExchangeBits.map { " (\($0) bits)" } ?? "" : "")
             }
             row("tls", text)
         }
@@ -167,17 +170,18 @@ public struct TextReport: Sendable {
             lines += probeLines(probe)
         }
         if let leaf = observation.chain.first {
-            row("cert", leaf.subject.isEmpty ? "(empty subject)" : leaf.subject)
-            row("", "issuer \(leaf.issuer)")
+            row("cert", leaf.subject.isEmpty ? "(empty subject)" : safe(leaf.subject))
+            row("", "issuer \(safe(leaf.issuer))")
             if !leaf.names.isEmpty {
-                let shown = leaf.names.prefix(6).joined(separator: ", ") + (leaf.names.count > 6 ? ", +\(leaf.names.count - 6) more" : "")
+                let shown = leaf.names.prefix(6).map(safe).joined(separator: ", ") + (leaf.names.count > 6 ? ", +\(leaf.names.count - 6) more" : "")
                 row("", "names \(shown)")
             }
             let days = Rules.daysRemaining(leaf, now: report.now)
             row("", "valid \(JSONDates.format(leaf.notBefore).prefix(10)) to \(JSONDates.format(leaf.notAfter).prefix(10)) (\(days < 0 ? "expired" : Rules.days(days) + " left"))")
-            row("", "\(leaf.keyType) \(leaf.keyBits) bits, \(leaf.signatureAlgorithm), chain of \(observation.chain.count) sent")
+            row("", "\(safe(leaf.keyType)) \(leaf.keyBits) bits, \(safe(leaf.signatureAlgorithm)), chain of \(observation.chain.count) sent")
             let trust = observation.verification?.trusted == true ? paint("trusted", "32") : paint("not trusted", "31")
-            let match = report.hostnameMatch == true ? "name \(endpoint.referenceIdentity) matches" : paint("name \(endpoint.referenceIdentity) does not match", "31")
+            let reference = safe(endpoint.referenceIdentity)
+            let match = report.hostnameMatch == true ? "name \(reference) matches" : paint("name \(reference) does not match", "31")
             row("", "\(trust), \(match)")
         }
         if report.findings.isEmpty {
@@ -185,8 +189,8 @@ public struct TextReport: Sendable {
         } else {
             lines.append("  findings")
             for finding in report.findings {
-                lines.append("    \(label(finding.severity)) \(finding.id.rawValue): \(finding.message)")
-                lines.append("             fix: \(finding.fix)")
+                lines.append("    \(label(finding.severity)) \(finding.id.rawValue): \(safe(finding.message))")
+                lines.append("             fix: \(safe(finding.fix))")
             }
         }
         if !report.deductions.isEmpty {

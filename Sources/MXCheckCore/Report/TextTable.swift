@@ -35,7 +35,7 @@ extension TextReport {
             score = report.score.map(String.init) ?? "-"
             worst = report.findings.first?.id.rawValue ?? "-"
         }
-        let plain = Self.row([status.rawValue.uppercased(), host, place, tls, days, score, worst])
+        let plain = Self.row([status.rawValue.uppercased(), safe(host), place, tls, days, score, worst])
         // Colour only the status word, after padding, so the columns stay aligned.
         let word = status.rawValue.uppercased()
         return colour ? label(status) + plain.dropFirst(word.count) : plain

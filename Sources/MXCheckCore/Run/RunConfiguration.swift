@@ -36,6 +36,8 @@ public struct RunConfiguration: Sendable {
     public var delayMilliseconds: Int = 0
     public var injectionTest = true
     public var probing: Probing?
+    /// `--role`: how accepted-but-weak suites are judged; nil: by the port (and relay in domain mode).
+    public var role: PortRole?
     public var warnDays = 14
     public var critDays = 7
     /// Bound on the whole run, in seconds; targets not done by then are answered with `run.deadline`.
@@ -74,7 +76,7 @@ public struct RunConfiguration: Sendable {
     }
 
     public func ruleSettings(now: Date) -> RuleSettings {
-        RuleSettings(now: now, warnDays: warnDays, critDays: critDays)
+        RuleSettings(now: now, warnDays: warnDays, critDays: critDays, role: role, domainMode: kind == .domain)
     }
 
     /// Bound on one round of DNS questions: libunbound gives up on a silent server by itself after about 17 s.

@@ -90,9 +90,10 @@ public struct SMTPReplyParser: Sendable {
         }
         let code = Int(bytes[0] - 0x30) * 100 + Int(bytes[1] - 0x30) * 10 + Int(bytes[2] - 0x30)
         if bytes.count == 3 { return (code, true, "") }
+        // Bytes that are not UTF-8 stay visible as the text `\xff` (TerminalText.decoded), never U+FFFD.
         switch bytes[3] {
-        case 0x20: return (code, true, String(decoding: bytes[4...], as: UTF8.self))
-        case 0x2D: return (code, false, String(decoding: bytes[4...], as: UTF8.self))
+        case 0x20: return (code, true, TerminalText.decoded(bytes[4...]))
+        case 0x2D: return (code, false, TerminalText.decoded(bytes[4...]))
         default: throw .malformedLine(printable(raw.prefix(64)))
         }
     }

@@ -86,18 +86,63 @@ final class TLSSession {
     /// response injection: they go to `onPlaintext` and are consumed, never read as TLS.
     /// Without `onPlaintext` (implicit TLS) nothing is screened.
     func handshake(deadline: Deadline, onPlaintext: (([UInt8]) -> Void)?) throws(Failure) {
-        var screened = onPlaintext == nil
+        // Implicit TLS: OpenSSL first reads from an empty pipe, so it sends its ClientHello and stops before
+        // reading a byte of the server's; then the server's first bytes are looked at (a plaintext greeting
+        // may well be there already), and only then does OpenSSL read the socket.
+        var holdingReads: [Int32]? = nil
+        if onPlaintext == nil {
+            var pipeEnds: [Int32] = [-1, -1]
+            if pipe(&pipeEnds) == 0 {
+                _ = fcntl(pipeEnds[0], F_SETFL, fcntl(pipeEnds[0], F_GETFL) | O_NONBLOCK)
+                if SSL_set_rfd(ssl, pipeEnds[0]) == 1 { holdingReads = pipeEnds } else { pipeEnds.forEach { _ = Glibc.close($0) } }
+            }
+        }
+        defer { holdingReads?.forEach { _ = Glibc.close($0) } }
+        var screened = false
         while true {
             ERR_clear_error()
             let status = SSL_connect(ssl)
             if status == 1 { return }
             if !screened && SSL_get_error(ssl, status) == SSL_ERROR_WANT_READ {
                 screened = true
-                let plaintext = try screenPlaintext(deadline: deadline)
-                if !plaintext.isEmpty { onPlaintext?(plaintext) }
+                if let onPlaintext {
+                    let plaintext = try screenPlaintext(deadline: deadline)
+                    if !plaintext.isEmpty { onPlaintext(plaintext) }
+                } else {
+                    if let greeting = try plaintextGreeting(deadline: deadline) {
+                        throw .failed("the server speaks plaintext SMTP on this port (it sent '\(greeting)' instead of a TLS handshake): use --tls starttls")
+                    }
+                    if holdingReads != nil {
+                        guard SSL_set_rfd(ssl, connection.fd) == 1 else { throw .failed(OpenSSLError.drain().description) }
+                        continue
+                    }
+                }
             }
             try waitOrFail(status: status, deadline: deadline, phase: "handshake")
         }
+    }
+
+    /// Implicit TLS: the server's first bytes, looked at without consuming them. An SMTP reply line (a
+    /// plaintext server's `220 ` or `220-` greeting, which no TLS record starts with) is returned, its first
+    /// line up to 120 bytes; anything else is left for OpenSSL. Waits no longer than the deadline.
+    private func plaintextGreeting(deadline: Deadline) throws(Failure) -> String? {
+        var pending: [UInt8] = []
+        for _ in 0..<64 where pending.count < 4 {
+            let ready: Bool
+            do { ready = try connection.wait(for: Int16(POLLIN), until: deadline) } catch { throw .failed(error.description) }
+            guard ready else { throw .timedOut }
+            let peeked = connection.peekPending(waitingMilliseconds: 0, maximum: 128)
+            if peeked.isEmpty { break }  // closed: OpenSSL says so
+            if peeked.count == pending.count {
+                usleep(10_000)  // the first line arrives in pieces: a moment for the rest
+                continue
+            }
+            pending = peeked
+            if !pending.prefix(3).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return nil }
+        }
+        guard Self.startsLikeSMTPReply(pending) else { return nil }
+        let line = pending.prefix { $0 != 0x0D && $0 != 0x0A }.prefix(120)
+        return TerminalText.decoded(line)
     }
 
     /// Before OpenSSL reads the ServerHello: consumes whole lines that look like SMTP replies. Anything else

@@ -1,0 +1,76 @@
+/// Probe results → findings. Pure.
+public enum ProbeRules {
+    /// `role`: how accepted-but-weak suites are judged (`PortRole`; by default as port 25's, a relay);
+    /// `negotiated`: what mxcheck's own client settled on, whose suite is judged as negotiated (never more
+    /// leniently than as accepted).
+    public static func findings(
+        for result: ProbeResult, role: AssumedRole = AssumedRole(explicit: nil, port: 25, domainMode: false), negotiated: NegotiatedTLS? = nil
+    ) -> [Finding] {
+        var findings: [Finding] = []
+        let obsolete = [ProtocolVersion.sslv2, .sslv3].filter { result.accepts($0) == true }
+        if !obsolete.isEmpty {
+            findings.append(Finding(.tlsObsoleteProtocol, message: "\(list(obsolete.map(\.rawValue))) accepted"))
+        }
+        let legacy = [ProtocolVersion.tls10, .tls11].filter { result.accepts($0) == true }
+        if !legacy.isEmpty {
+            findings.append(Finding(.tlsLegacyProtocol, message: "\(list(legacy.map(\.rawValue))) accepted"))
+        }
+        findings += cipherFindings(result, role: role, negotiated: negotiated)
+        if let bits = result.dhBits, bits < 2048 {
+            let suite = result.dhSuite.map { " (\($0))" } ?? ""
+            findings.append(Finding(.tlsWeakDH, message: "DHE key exchange with a \(bits)-bit group\(suite)"))
+        }
+        if result.rateLimited {
+            findings.append(Finding(.smtpRateLimited, message: "the server kept refusing probe connections (421 or a closed greeting); the protocol and cipher results are incomplete"))
+        }
+        return findings
+    }
+
+    /// One finding per severity, naming each weak suite once with its reason and the versions that accept it,
+    /// and saying which role the accepted suites were judged by.
+    static func cipherFindings(_ result: ProbeResult, role: AssumedRole, negotiated: NegotiatedTLS?) -> [Finding] {
+        var pairs: [(version: String, name: String)] = []
+        for version in ProtocolVersion.allCases {
+            for name in result.ciphers[version.rawValue]?.suites ?? [] { pairs.append((version.rawValue, name)) }
+        }
+        // The negotiated suite counts even if the enumeration missed it (a probe cut short).
+        if let negotiated, !result.ciphers.isEmpty, !pairs.contains(where: { $0 == (negotiated.version, negotiated.cipher) }) {
+            pairs.append((negotiated.version, negotiated.cipher))
+        }
+        struct Entry {
+            var name: String
+            var reason: String
+            var versions: [String]
+            var negotiated: Bool
+        }
+        var bySeverity: [Severity: [Entry]] = [:]
+        for (version, name) in pairs {
+            guard let suite = CipherSuite.named(name) else { continue }
+            let isNegotiated = name == negotiated?.cipher
+            var verdict = suite.judged(.accepted(role.role))
+            if isNegotiated, let asNegotiated = suite.judged(.negotiated), asNegotiated.severity > (verdict?.severity ?? .info) {
+                verdict = asNegotiated
+            }
+            guard let verdict else { continue }
+            if let index = bySeverity[verdict.severity]?.firstIndex(where: { $0.name == name }) {
+                bySeverity[verdict.severity]?[index].versions.append(version)
+            } else {
+                bySeverity[verdict.severity, default: []].append(
+                    Entry(name: name, reason: suite.reason(for: verdict.weakness), versions: [version], negotiated: isNegotiated))
+            }
+        }
+        var findings: [Finding] = []
+        for severity in [Severity.critical, .warning, .info] {
+            guard let entries = bySeverity[severity], !entries.isEmpty else { continue }
+            let kind = severity == .critical ? "insecure" : "weak"
+            let items = entries.map { "\($0.name) (\($0.reason); \($0.versions.joined(separator: ", "))\($0.negotiated ? "; negotiated" : ""))" }
+            let count = entries.count == 1 ? "1 \(kind) suite" : "\(entries.count) \(kind) suites"
+            findings.append(Finding(.tlsWeakCipher, severity: severity, message: "\(count) accepted: \(items.joined(separator: ", ")); \(role.reason)"))
+        }
+        return findings
+    }
+
+    static func list(_ names: [String]) -> String {
+        names.count <= 1 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + (names.last ?? "")
+    }
+}
