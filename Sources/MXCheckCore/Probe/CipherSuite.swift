@@ -1,3 +1,5 @@
+import Foundation
+
 /// A protocol version as the contract spells it, with its wire value.
 public enum ProtocolVersion: String, Sendable, CaseIterable, Comparable, Hashable {
     case sslv2 = "SSLv2"
@@ -158,6 +160,34 @@ public struct CipherSuite: Sendable, Hashable, CustomStringConvertible {
 
     /// Lookup by IANA name, OpenSSL name or reported name (IANA names are unique except two private FIPS pairs).
     public static func named(_ name: String) -> CipherSuite? { byName[name] ?? byOpenSSLName[name] }
+
+    /// Lookup by any name a mail server writes in a trace: IANA's, OpenSSL's, GnuTLS's (`ECDHE_RSA_AES_256_GCM_SHA384`,
+    /// derived from IANA's by GnuTLS's naming rule) or LibreSSL's TLS 1.3 names (`AEAD-AES256-GCM-SHA384`).
+    public static func named(libraryName name: String) -> CipherSuite? {
+        named(name) ?? byGnuTLSName[name] ?? libreSSLNames[name].flatMap { byName[$0] }
+    }
+
+    /// GnuTLS's name of a suite (lib/algorithms/ciphersuites.c): the IANA name without `TLS_` and `WITH_`, `SHA1`
+    /// for `SHA`, `ARCFOUR` for `RC4`, `ANON_DH` for `DH_anon`, ChaCha20 without its hash; TLS 1.3 names as IANA's.
+    static func gnuTLSName(ianaName: String) -> String? {
+        guard ianaName.hasPrefix("TLS_"), ianaName.contains("_WITH_") else { return nil }
+        var name = String(ianaName.dropFirst(4)).replacingOccurrences(of: "_WITH_", with: "_")
+        name = name.replacingOccurrences(of: "RC4_", with: "ARCFOUR_")
+        name = name.replacingOccurrences(of: "ECDH_anon_", with: "ANON_ECDH_").replacingOccurrences(of: "DH_anon_", with: "ANON_DH_")
+        if name.hasSuffix("_CHACHA20_POLY1305_SHA256") { name = String(name.dropLast(7)) }
+        if name.hasSuffix("_SHA") { name += "1" }
+        return name
+    }
+
+    /// LibreSSL names its TLS 1.3 suites apart from IANA and OpenSSL.
+    private static let libreSSLNames: [String: String] = [
+        "AEAD-AES128-GCM-SHA256": "TLS_AES_128_GCM_SHA256", "AEAD-AES256-GCM-SHA384": "TLS_AES_256_GCM_SHA384",
+        "AEAD-CHACHA20-POLY1305-SHA256": "TLS_CHACHA20_POLY1305_SHA256",
+    ]
+
+    private static let byGnuTLSName: [String: CipherSuite] = Dictionary(
+        all.filter { !$0.isSSLv2 }.compactMap { suite in suite.ianaName.flatMap(gnuTLSName).map { ($0, suite) } },
+        uniquingKeysWith: { first, _ in first })
 
     /// The SSLv3/TLS suite with a two-byte code.
     public static func tls(code: UInt16) -> CipherSuite? { byTLSCode[code] }
