@@ -62,7 +62,8 @@ struct ReceivedTokens {
                 while index < count {
                     let inner = bytes[index]
                     if inner == 0x20 || inner == 0x09 || inner == 0x0D || inner == 0x0A || inner == 0x28 || inner == 0x29 || inner == 0x3B { break }
-                    let close: UInt8? = inner == 0x22 ? 0x22 : inner == 0x5B ? 0x5D : inner == 0x3C ? 0x3E : nil
+                    // A quoted string, a [literal] or a <path> opens only a word: "evil[x" is one plain word.
+                    let close: UInt8? = index != start ? nil : inner == 0x22 ? 0x22 : inner == 0x5B ? 0x5D : inner == 0x3C ? 0x3E : nil
                     if let close {
                         index += 1
                         while index < count && bytes[index] != close {
