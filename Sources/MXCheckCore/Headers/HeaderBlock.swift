@@ -51,8 +51,12 @@ public struct HeaderBlock: Sendable {
             var end = position
             while end < limit && buffer[end] != 0x0A { end += 1 }
             if end == limit && cutAtCap {
-                // This line may go on past the cap: the field it belongs to is not known whole.
+                // This line may go on past the cap: the field it belongs to is not known whole. A field before
+                // it is whole when this line starts a new one.
                 truncated = true
+                if let name = currentName, buffer[position] != 0x20 && buffer[position] != 0x09 {
+                    fields.append(HeaderField(name: name, value: currentValue))
+                }
                 return
             }
             let next = end + 1

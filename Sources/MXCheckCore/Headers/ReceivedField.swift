@@ -257,6 +257,8 @@ extension ReceivedHop {
         // The clause's own words name the host whatever they look like; in comments only what looks like a host
         // name (dotted, localhost, or after helo=) counts, not the prose of a TLS comment.
         func add(_ word: Substring, inComment: Bool) {
+            // No host name or address literal is this long (RFC 1035: 255 octets).
+            guard word.utf8.count <= 300 else { return }
             var item = word
             while let last = item.last, last == "," || last == ")" || last == ";" { item = item.dropLast() }
             var afterHelo = false
@@ -281,7 +283,8 @@ extension ReceivedHop {
             if !host.names.contains(name) { host.names.append(name) }
         }
         for range in words { add(Substring(text(range)), inComment: false) }
-        for range in comments {
+        // A comment longer than any MTA's host comment is not read for host names.
+        for range in comments where range.count <= 4_096 {
             let comment = text(range)
             if comment.lowercased().contains("unix socket") { host.localChannel = true }
             for word in comment.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "(" }) {
