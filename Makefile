@@ -66,7 +66,7 @@ test: build lab-deps
 	exit $$status
 
 # libFuzzer targets (Tests/Fuzz, a package of its own): each runs FUZZ_SECONDS from the committed seeds.
-FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello
+FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello FuzzReceivedParser
 FUZZ_SECONDS ?= 60
 fuzz: build-deps
 	cd Tests/Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
@@ -92,6 +92,7 @@ sanitize: lab-deps
 bench: release bench-deps
 	@bash Tests/Lab/bench.sh .build/release/mxcheck
 	@bash Tests/Lab/bench_batch.sh .build/release/mxcheck
+	@bash Tests/Lab/bench_headers.sh .build/release/mxcheck
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

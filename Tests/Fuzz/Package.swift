@@ -13,6 +13,7 @@ let package = Package(
         .executableTarget(name: "FuzzTargetParser", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzServerHello", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzCertificateFacts", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
+        .executableTarget(name: "FuzzReceivedParser", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
     ],
     swiftLanguageModes: [.v6]
 )
