@@ -16,7 +16,7 @@ extension HopTLS {
     /// A version as MTAs spell it: `TLSv1.3` (OpenSSL), `TLS1.3` (GnuTLS), `TLS1_3` (Microsoft, Google), `TLSv1`,
     /// `SSLv3`. `TLSv1/SSLv3` is no version: OpenSSL 1.0's SSL_CIPHER_get_version, the cipher's class.
     static func version(_ text: Substring) -> ProtocolVersion? {
-        guard text.count >= 4, text.count <= 8 else { return nil }
+        guard let first = text.utf8.first, first | 0x20 == 0x74 || first | 0x20 == 0x73, text.utf8.count >= 4, text.utf8.count <= 8 else { return nil }
         let upper = text.uppercased()
         let isSSL = upper.hasPrefix("SSL")
         guard isSSL || upper.hasPrefix("TLS") else { return nil }
@@ -47,11 +47,12 @@ extension HopTLS {
     }
 
     static func cipherCandidate(_ text: Substring) -> CipherCandidate? {
-        guard text.count >= 6, text.count <= 80, text.contains(where: { $0 == "-" || $0 == "_" }) else { return nil }
+        guard text.utf8.count >= 6, text.utf8.count <= 80, text.utf8.contains(where: { $0 == 0x2D || $0 == 0x5F }) else { return nil }
         var name = String(text)
         // Older Exchange names the curve after the suite: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384_P384.
         for curve in ["_P256", "_P384", "_P521"] where name.hasSuffix(curve) { name = String(name.dropLast(curve.count)) }
         if let suite = CipherSuite.named(libraryName: name) { return .suite(suite) }
+        guard name.contains("__") else { return nil }
         let parts = name.components(separatedBy: "__")
         guard parts.count >= 3 else { return nil }
         let keyExchange = parts[0].split(separator: "_").first.map(String.init) ?? ""
@@ -104,20 +105,19 @@ extension HopTLS {
         var texts = comments.filter { $0.count <= 4_096 }.prefix(32).map { Substring($0) }
         if let tlsClause { texts.append("cipher=" + tlsClause) }
         for text in texts {
-            var previousToken = ""
+            var previousToken: Substring = ""
             for token in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "(" || $0 == ")" || $0 == ";" }) {
-                defer { previousToken = token.lowercased() }
+                defer { previousToken = token }
                 if token.caseInsensitiveEquals("TLSv1/SSLv3") {
                     cipherClassOnly = true
                     continue
                 }
-                let pieces = token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).count == 2
-                    ? token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                    : token.split(separator: ":", omittingEmptySubsequences: false)
+                let keyValue = token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let pieces = keyValue.count == 2 ? keyValue : token.split(separator: ":", omittingEmptySubsequences: false)
                 var previousPiece = previousToken
                 var previousWasCipher = false
                 for piece in pieces {
-                    defer { previousPiece = piece.lowercased() }
+                    defer { previousPiece = piece }
                     if piece.isEmpty { continue }
                     if version == nil, let found = Self.version(piece) {
                         version = found
@@ -132,7 +132,7 @@ extension HopTLS {
                         previousWasCipher = true
                         continue
                     }
-                    if candidate == nil, unknownCipher == nil, previousPiece == "cipher", piece.count <= 80 {
+                    if candidate == nil, unknownCipher == nil, previousPiece.caseInsensitiveEquals("cipher"), piece.utf8.count <= 80 {
                         unknownCipher = String(piece)
                         previousWasCipher = true
                         continue
@@ -156,7 +156,7 @@ extension HopTLS {
 
     /// `256/256` (Postfix, Google), `bits=256` (Sendmail), `256bits` (Courier), or the number after the cipher in
     /// the colon forms of Exim and OpenSMTPD.
-    private static func bitCount(_ piece: Substring, previousPiece: String, afterCipher: Bool) -> Int? {
+    private static func bitCount(_ piece: Substring, previousPiece: Substring, afterCipher: Bool) -> Int? {
         func number(_ text: Substring) -> Int? {
             guard !text.isEmpty, text.count <= 5, text.allSatisfy(\.isNumber) else { return nil }
             return Int(text)
@@ -164,15 +164,15 @@ extension HopTLS {
         if let slash = piece.firstIndex(of: "/"), let first = number(piece[..<slash]), number(piece[piece.index(after: slash)...]) != nil {
             return first
         }
-        if previousPiece == "bits" || afterCipher { return number(piece) }
-        if piece.lowercased().hasSuffix("bits") { return number(piece.dropLast(4)) }
+        if previousPiece.caseInsensitiveEquals("bits") || afterCipher { return number(piece) }
+        if piece.utf8.count > 4, piece.hasSuffix("bits") { return number(piece.dropLast(4)) }
         return nil
     }
 }
 
 extension StringProtocol {
     func caseInsensitiveEquals(_ other: String) -> Bool {
-        count == other.count && lowercased() == other.lowercased()
+        utf8.count == other.utf8.count && zip(utf8, other.utf8).allSatisfy { $0 == $1 || ($0 | 0x20 == $1 | 0x20 && $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }
     }
 
     func replacingUnderscores() -> String {

@@ -124,7 +124,11 @@ enum TraceAddress {
         }
         if candidate.lowercased().hasPrefix("ipv6:") { candidate = candidate.dropFirst(5) }
         if let percent = candidate.firstIndex(of: "%") { candidate = candidate[..<percent] }
-        guard candidate.count >= 2, candidate.count <= 64, candidate.contains(where: { $0 == "." || $0 == ":" }) else { return nil }
+        // Only hex digits, dots and colons can make an address: most words fail here, before inet_pton.
+        let utf8 = candidate.utf8
+        guard utf8.count >= 2, utf8.count <= 64, utf8.contains(where: { $0 == 0x2E || $0 == 0x3A }),
+              utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x3A) || $0 == 0x2E || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) })
+        else { return nil }
         return IPAddressText.canonical(String(candidate))
     }
 
@@ -200,7 +204,7 @@ extension ReceivedHop {
         for (position, token) in clauseTokens.enumerated() {
             switch token.kind {
             case .word:
-                if token.range.count <= 4, let keyword = Clause(rawValue: text(token.range).lowercased()), current == nil || !currentWords.isEmpty {
+                if current == nil || !currentWords.isEmpty, let keyword = clauseKeyword(buffer, token.range) {
                     finish()
                     current = keyword
                     currentWords = []
@@ -227,7 +231,7 @@ extension ReceivedHop {
         var hop = ReceivedHop(
             index: index, from: clause(.from), by: clause(.by), via: clause(.via), with: clause(.with), id: clause(.id),
             for: clause(.for), date: nil, tls: nil, encrypted: nil,
-            raw: text(0..<buffer.count).trimmingCharacters(in: .whitespaces), fromHost: HopHost(), byHost: HopHost(), unparsed: false)
+            raw: text(trimmed(buffer)), fromHost: HopHost(), byHost: HopHost(), unparsed: false)
 
         // The date after the last ";"; Courier writes its id after the date.
         if let lastSemicolon {
@@ -250,6 +254,40 @@ extension ReceivedHop {
         let readable = hop.from != nil || hop.by != nil
         hop.unparsed = !readable && !(leadingComment && hop.date != nil)
         return hop
+    }
+
+    /// The field without the white space around it.
+    private static func trimmed(_ buffer: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        var start = 0
+        var end = buffer.count
+        while start < end && (buffer[start] == 0x20 || buffer[start] == 0x09) { start += 1 }
+        while end > start && (buffer[end - 1] == 0x20 || buffer[end - 1] == 0x09) { end -= 1 }
+        return start..<end
+    }
+
+    /// "unix socket" in any case, as Postfix and others write a local channel.
+    private static func containsUnixSocket(_ text: String.UTF8View) -> Bool {
+        let pattern = Array("unix socket".utf8)
+        let bytes = Array(text)
+        guard bytes.count >= pattern.count else { return false }
+        for start in 0...(bytes.count - pattern.count) where bytes[start] | 0x20 == 0x75 {
+            var index = 0
+            while index < pattern.count && (bytes[start + index] | (pattern[index] == 0x20 ? 0 : 0x20)) == pattern[index] { index += 1 }
+            if index == pattern.count { return true }
+        }
+        return false
+    }
+
+    /// The clause a word starts (from, by, via, with, id, for, tls), compared byte by byte without decoding.
+    private static func clauseKeyword(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Clause? {
+        guard range.count >= 2, range.count <= 4 else { return nil }
+        var lowered = ""
+        for index in range {
+            let byte = buffer[index] | 0x20
+            guard byte >= 0x61 && byte <= 0x7A else { return nil }
+            lowered.unicodeScalars.append(Unicode.Scalar(byte))
+        }
+        return Clause(rawValue: lowered)
     }
 
     private static func host(words: [Range<Int>], comments: [Range<Int>], text: (Range<Int>) -> String) -> HopHost {
@@ -278,7 +316,10 @@ extension ReceivedHop {
             }
             var name = lowered
             while name.hasSuffix(".") { name.removeLast() }
-            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" }) else { return }
+            // Letters, digits, dots, dashes, underscores; bytes above ASCII for names in UTF-8.
+            guard !name.isEmpty, name.utf8.allSatisfy({ byte in
+                byte >= 0x80 || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2E || byte == 0x2D || byte == 0x5F
+            }) else { return }
             if inComment && !afterHelo && !name.contains(".") && name != "localhost" { return }
             if !host.names.contains(name) { host.names.append(name) }
         }
@@ -286,7 +327,7 @@ extension ReceivedHop {
         // A comment longer than any MTA's host comment is not read for host names.
         for range in comments where range.count <= 4_096 {
             let comment = text(range)
-            if comment.lowercased().contains("unix socket") { host.localChannel = true }
+            if containsUnixSocket(comment.utf8) { host.localChannel = true }
             for word in comment.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "(" }) {
                 add(word, inComment: true)
             }
