@@ -65,10 +65,17 @@ hyperfine -N -i --warmup 10 --runs 200 --export-json "$work/times.json" \
     "$mxcheck headers --json $work/block-100k.eml" >/dev/null
 python3 - "$work/times.json" <<'EOF'
 import json, sys
-for result in json.load(open(sys.argv[1]))["results"]:
+results = json.load(open(sys.argv[1]))["results"]
+startup = results[0]
+for result in results:
     name = result["command"].split("/")[-1] if "headers" in result["command"] else "--version"
     print("  %-32s wall: mean %6.2f ms, median %6.2f ms, max %6.2f ms; CPU (user+sys) mean %6.2f ms"
           % (name, result["mean"] * 1000, result["median"] * 1000, result["max"] * 1000, (result["user"] + result["system"]) * 1000))
+for result in results[1:]:
+    name = result["command"].split("/")[-1]
+    print("  trace of %-23s wall (median) %5.2f ms, CPU %5.2f ms beyond start-up"
+          % (name, (result["median"] - startup["median"]) * 1000,
+             (result["user"] + result["system"] - startup["user"] - startup["system"]) * 1000))
 EOF
 
 echo "== peak memory (GNU time, max resident set size)"

@@ -52,7 +52,8 @@ extension HopTLS {
         // Older Exchange names the curve after the suite: TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384_P384.
         for curve in ["_P256", "_P384", "_P521"] where name.hasSuffix(curve) { name = String(name.dropLast(curve.count)) }
         if let suite = CipherSuite.named(libraryName: name) { return .suite(suite) }
-        guard name.contains("__") else { return nil }
+        let bytes = Array(name.utf8)
+        guard zip(bytes, bytes.dropFirst()).contains(where: { $0 == 0x5F && $1 == 0x5F }) else { return nil }
         let parts = name.components(separatedBy: "__")
         guard parts.count >= 3 else { return nil }
         let keyExchange = parts[0].split(separator: "_").first.map(String.init) ?? ""
@@ -64,8 +65,9 @@ extension HopTLS {
     /// The suite a candidate names once the version is known: TLS 1.3 suites fix only the AEAD and hash, so a
     /// TLS 1.2 name written for a TLS 1.3 session (Exim with GnuTLS does this) stands for the TLS 1.3 suite with
     /// that bulk cipher.
+    private static let tls13 = CipherSuite.all.filter { $0.minimumVersion == .tls13 && $0.ianaName != nil }
+
     static func resolve(_ candidate: CipherCandidate, version: ProtocolVersion?) -> CipherSuite? {
-        let tls13 = CipherSuite.all.filter { $0.minimumVersion == .tls13 && $0.ianaName != nil }
         switch candidate {
         case .suite(let suite):
             guard version == .tls13, suite.minimumVersion != .tls13, suite.isAEAD else { return suite }

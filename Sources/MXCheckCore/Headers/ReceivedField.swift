@@ -94,7 +94,8 @@ public struct HopHost: Sendable, Equatable {
     public func label(clause: String?) -> String {
         var parts: [String] = []
         if let clause { parts.append(clause) }
-        if let address = addresses.first, clause.map({ !$0.contains(address) }) ?? true { parts.append("[\(address)]") }
+        // An address the clause itself names ("[192.0.2.1]") is not shown twice.
+        if let address = addresses.first, clause.flatMap({ TraceAddress.address(in: Substring($0)) }) != address { parts.append("[\(address)]") }
         return parts.isEmpty ? "?" : parts.joined(separator: " ")
     }
 
