@@ -117,10 +117,10 @@ final class MailFlow: @unchecked Sendable {
         return Sent(version: fields.first ?? "", cipher: fields.count > 1 ? fields[1] : "", bits: fields.count > 2 ? Int(fields[2]) ?? 0 : 0, token: token)
     }
 
-    /// The delivered file that carries the token, waited for (bounded: 15 s).
+    /// The delivered file that carries the token, waited for (bounded: 30 s, for a machine under load).
     func delivered(_ mailbox: String, token: String) throws -> String {
         let directory = "\(mailDirectory)/\(mailbox)/new"
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
                 let path = "\(directory)/\(name)"
@@ -129,7 +129,7 @@ final class MailFlow: @unchecked Sendable {
             usleep(100_000)
         }
         let log = Lab.text(of: "\(stateDirectory)/postfix/maillog").split(separator: "\n").suffix(8).joined(separator: "\n")
-        throw FlowError(description: "no message with \(token) in \(directory) after 15 s; maillog ends:\n\(log)")
+        throw FlowError(description: "no message with \(token) in \(directory) after 30 s; maillog ends:\n\(log)")
     }
 }
 
