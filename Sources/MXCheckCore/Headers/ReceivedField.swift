@@ -236,7 +236,8 @@ extension ReceivedHop {
 
         // The date after the last ";"; Courier writes its id after the date.
         if let lastSemicolon {
-            let dateWords = tokens.tokens[(lastSemicolon + 1)...].filter { $0.kind == .word }.map { text($0.range) }
+            // A date and Courier's "id X" after it fit in 16 words; the rest is not decoded.
+            let dateWords = Array(tokens.tokens[(lastSemicolon + 1)...].lazy.filter { $0.kind == .word }.prefix(16).map { text($0.range) })
             if let parsed = MailDate.parse(dateWords) {
                 hop.date = parsed.date
                 let rest = dateWords[parsed.wordsUsed...]
@@ -249,7 +250,8 @@ extension ReceivedHop {
         hop.fromHost = host(words: words[.from] ?? [], comments: comments[.from] ?? [], text: text)
         hop.byHost = host(words: words[.by] ?? [], comments: comments[.by] ?? [], text: text)
 
-        let commentTexts = allComments.map(text)
+        // Comments longer than any MTA writes, or past the 64th, are not read for TLS details.
+        let commentTexts = Array(allComments.lazy.filter { $0.count <= 4_096 }.prefix(64).map(text))
         hop.tls = HopTLS.read(comments: commentTexts, tlsClause: clause(.tls))
         hop.encrypted = verdict(tls: hop.tls, with: hop.with, comments: commentTexts)
         let readable = hop.from != nil || hop.by != nil
