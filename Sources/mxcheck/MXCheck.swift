@@ -13,7 +13,7 @@ struct MXCheck: ParsableCommand {
             (including usage errors and names that do not resolve).
             """,
         version: MXCheckVersion.current,
-        subcommands: [SMTPCommand.self]
+        subcommands: [SMTPCommand.self, HeadersCommand.self]
     )
 
     /// Parses and runs like ParsableCommand.main, except that a usage error exits 3 (UNKNOWN), not 64.

@@ -16,6 +16,7 @@ let package = Package(
         .executableTarget(name: "FuzzMonitoringOutput", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzTLSARecords", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzTerminalText", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
+        .executableTarget(name: "FuzzReceivedParser", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -233,6 +233,41 @@ public struct CipherSuite: Sendable, Hashable, CustomStringConvertible {
     /// Lookup by IANA name, OpenSSL name or reported name (IANA names are unique except two private FIPS pairs).
     public static func named(_ name: String) -> CipherSuite? { byName[name] ?? byOpenSSLName[name] }
 
+    /// Lookup by any name a mail server writes in a trace: IANA's, OpenSSL's, GnuTLS's (`ECDHE_RSA_AES_256_GCM_SHA384`)
+    /// or LibreSSL's TLS 1.3 names (`AEAD-AES256-GCM-SHA384`).
+    public static func named(libraryName name: String) -> CipherSuite? {
+        named(name) ?? ianaName(gnuTLSName: name).flatMap { byName[$0] } ?? libreSSLNames[name].flatMap { byName[$0] }
+    }
+
+    /// The IANA name a GnuTLS name (lib/algorithms/ciphersuites.c) stands for, by GnuTLS's naming rule run
+    /// backwards: GnuTLS drops `TLS_` and `WITH_`, writes `SHA1` for `SHA`, `ARCFOUR` for `RC4`, `ANON_DH` for
+    /// `DH_anon` and ChaCha20 without its hash. TLS 1.3 names are IANA's already.
+    static func ianaName(gnuTLSName name: String) -> String? {
+        guard name.utf8.count <= 64, !name.hasPrefix("TLS_") else { return nil }
+        for (gnuTLS, iana) in gnuTLSKeyExchanges where name.hasPrefix(gnuTLS + "_") {
+            var cipher = String(name.dropFirst(gnuTLS.utf8.count + 1))
+            if cipher.hasPrefix("ARCFOUR_") { cipher = "RC4_" + cipher.dropFirst(8) }
+            if cipher.hasSuffix("_SHA1") { cipher.removeLast() }
+            if cipher.hasSuffix("CHACHA20_POLY1305") { cipher += "_SHA256" }
+            let candidate = "TLS_\(iana)_WITH_\(cipher)"
+            if byName[candidate] != nil { return candidate }
+        }
+        return nil
+    }
+
+    /// GnuTLS's key-exchange and authentication prefixes and IANA's, longest first.
+    private static let gnuTLSKeyExchanges: [(String, String)] = [
+        ("SRP_SHA_RSA", "SRP_SHA_RSA"), ("SRP_SHA_DSS", "SRP_SHA_DSS"), ("ECDHE_ECDSA", "ECDHE_ECDSA"), ("ECDHE_RSA", "ECDHE_RSA"),
+        ("ECDHE_PSK", "ECDHE_PSK"), ("ANON_ECDH", "ECDH_anon"), ("DHE_RSA", "DHE_RSA"), ("DHE_DSS", "DHE_DSS"), ("DHE_PSK", "DHE_PSK"),
+        ("RSA_PSK", "RSA_PSK"), ("ANON_DH", "DH_anon"), ("SRP_SHA", "SRP_SHA"), ("RSA", "RSA"), ("PSK", "PSK"),
+    ]
+
+    /// LibreSSL names its TLS 1.3 suites apart from IANA and OpenSSL.
+    private static let libreSSLNames: [String: String] = [
+        "AEAD-AES128-GCM-SHA256": "TLS_AES_128_GCM_SHA256", "AEAD-AES256-GCM-SHA384": "TLS_AES_256_GCM_SHA384",
+        "AEAD-CHACHA20-POLY1305-SHA256": "TLS_CHACHA20_POLY1305_SHA256",
+    ]
+
     /// The SSLv3/TLS suite with a two-byte code.
     public static func tls(code: UInt16) -> CipherSuite? { byTLSCode[code] }
 

@@ -47,6 +47,10 @@ public enum FindingID: String, Sendable, CaseIterable {
     case daneLookupFailed = "dane.lookup_failed"
     case daneStaleRecord = "dane.stale_record"
     case daneNoRollover = "dane.no_rollover"
+    case headersPlaintextHop = "headers.plaintext_hop"
+    case headersLegacyTLSHop = "headers.legacy_tls_hop"
+    case headersUnparsedHop = "headers.unparsed_hop"
+    case headersNoReceived = "headers.no_received"
 }
 
 /// The one table of findings: default severity, the concrete fix, and the score deduction per severity.
@@ -297,6 +301,26 @@ public enum FindingCatalogue {
                 severity: .info, summary: "one DANE-EE key and no second key or DANE-TA record",
                 fix: "Before the next key change, publish a second TLSA record for the next key (3 1 1 of its public key), or a 2 1 1 record of the issuing CA (RFC 7671 §8.1)",
                 deduction: [.info: 0])
+        case .headersPlaintextHop:
+            return CatalogueEntry(
+                severity: .warning, summary: "a hop between two different hosts went without TLS",
+                fix: "Make the sending host of that hop use TLS: Postfix: smtp_tls_security_level = may (or dane/encrypt) on the sender and smtpd_tls_security_level = may on the receiver; Exim: hosts_try_tls = * on the smtp transport and tls_advertise_hosts = * on the receiver",
+                deduction: [.warning: 15])
+        case .headersLegacyTLSHop:
+            return CatalogueEntry(
+                severity: .warning, summary: "a hop used SSL 3.0, TLS 1.0 or TLS 1.1",
+                fix: "Upgrade the two hosts of that hop to TLS 1.2 or 1.3: Postfix: smtp_tls_protocols and smtpd_tls_protocols = >=TLSv1.2; Exim: openssl_options = +no_sslv3 +no_tlsv1 +no_tlsv1_1 (GnuTLS: tls_require_ciphers = NORMAL:-VERS-TLS1.0:-VERS-TLS1.1)",
+                deduction: [.warning: 10])
+        case .headersUnparsedHop:
+            return CatalogueEntry(
+                severity: .info, summary: "a Received field mxcheck could not read",
+                fix: "Nothing required; if an MTA you run wrote it, make it write RFC 5321 trace fields (from, by, with, id, for; a date after the last semicolon)",
+                deduction: [.info: 0])
+        case .headersNoReceived:
+            return CatalogueEntry(
+                severity: .unknown, summary: "the input holds no Received field",
+                fix: "Give mxcheck the whole delivered message (an .eml file, an mbox entry or its header block as delivered, e.g. \"Show original\"), not a draft or a body",
+                deduction: [.unknown: 100])
         }
     }
 }
