@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MXCheckCore
-import Synchronization
 
 extension TLSMode: ExpressibleByArgument {}
 extension PortRole: ExpressibleByArgument {}
@@ -445,7 +444,7 @@ enum OpenFiles {
 
 /// SIGINT and SIGTERM, taken by one thread: the first stops the run, a second ends the process at once.
 final class SignalWatcher: Sendable {
-    private let handler = Mutex<(@Sendable (Int32) -> Void)?>(nil)
+    private let handler = Locked<(@Sendable (Int32) -> Void)?>(nil)
 
     static func blockTerminationSignals() -> SignalWatcher {
         var set = sigset_t()

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import XCTest
 
 @testable import MXCheckCore
@@ -16,7 +15,7 @@ final class ScriptedChecker: EndpointChecking {
     }
 
     let delay: Double
-    let counts = Mutex(Counts())
+    let counts = Locked(Counts())
 
     init(delay: Double = 0) {
         self.delay = delay
@@ -68,7 +67,7 @@ struct ScriptedResolver: TargetResolving {
 
 /// Collects what the sink was handed.
 final class CollectingSink: Sendable {
-    let results = Mutex<[TargetResult]>([])
+    let results = Locked<[TargetResult]>([])
 
     var all: [TargetResult] { results.withLock { $0 } }
 
@@ -242,7 +241,7 @@ final class RunEngineTests: XCTestCase {
 
     func testInputIsReadOnlyAsFarAsTheReadAhead() {
         final class Answered: Sendable {
-            let count = Mutex(0)
+            let count = Locked(0)
         }
         final class CountingInputs: Sequence, IteratorProtocol {
             var index = 0

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Checks one endpoint for the run: the real SMTP/TLS check, or a script in tests. Every connection takes a
 /// slot of `gate` (shared by everything that talks to the address); `stop` ends every wait early.
@@ -63,7 +62,7 @@ public final class RunEngine: Sendable {
     private let clock: @Sendable () -> Date
     private let transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)?
     private let stopSignal = StopSignal()
-    private let end = Mutex<RunEnd?>(nil)
+    private let end = Locked<RunEnd?>(nil)
 
     public init(
         configuration: RunConfiguration, checker: any EndpointChecking, resolver: any TargetResolving,
