@@ -44,6 +44,23 @@ class EndToEndTestCase: XCTestCase {
         Command.run([Self.binary] + arguments, environment: environment ?? plainEnvironment(), stdin: stdin, timeout: timeout)
     }
 
+    /// Runs mxcheck and measures its own peak memory, in KB. wait4's figure for a process posix_spawn started
+    /// can include the test runner's own pages, so a small forking wrapper starts it and reports its child's.
+    func mxcheckMeasuringMemory(_ arguments: [String], timeout: Double = 90) -> (CommandResult, Int) {
+        let wrapper = """
+            import os, resource, sys
+            pid = os.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], sys.argv[1:])
+            _, status = os.waitpid(pid, 0)
+            sys.stderr.write("peak-rss-kb %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        let result = Command.run(["/usr/bin/env", "python3", "-c", wrapper, Self.binary] + arguments, environment: plainEnvironment(), timeout: timeout)
+        let line = result.stderr.split(separator: "\n").last { $0.hasPrefix("peak-rss-kb ") }
+        return (result, line.flatMap { Int($0.dropFirst("peak-rss-kb ".count)) } ?? Int.max)
+    }
+
     /// Checks one lab case as JSON; returns the exit status and the single JSON object.
     func check(_ caseName: String, _ extra: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> (Int32, [String: Any]) {
         let target = try lab.case(caseName)

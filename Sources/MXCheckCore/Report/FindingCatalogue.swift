@@ -304,12 +304,12 @@ public enum FindingCatalogue {
         case .headersPlaintextHop:
             return CatalogueEntry(
                 severity: .warning, summary: "a hop between two different hosts went without TLS",
-                fix: "Make the sending host of that hop use TLS: Postfix: smtp_tls_security_level = may (or dane/encrypt) on the sender and smtpd_tls_security_level = may on the receiver; Exim: hosts_try_tls = * on the smtp transport and tls_advertise_hosts = * on the receiver",
+                fix: "Make the sending host of that hop use TLS: Postfix: smtp_tls_security_level = may (or dane/encrypt) on the sender and smtpd_tls_security_level = may on the receiver; Exim: tls_advertise_hosts = * on the receiver (an Exim sender tries STARTTLS by default)",
                 deduction: [.warning: 15])
         case .headersLegacyTLSHop:
             return CatalogueEntry(
                 severity: .warning, summary: "a hop used SSL 3.0, TLS 1.0 or TLS 1.1",
-                fix: "Upgrade the two hosts of that hop to TLS 1.2 or 1.3: Postfix: smtp_tls_protocols and smtpd_tls_protocols = >=TLSv1.2; Exim: openssl_options = +no_sslv3 +no_tlsv1 +no_tlsv1_1 (GnuTLS: tls_require_ciphers = NORMAL:-VERS-TLS1.0:-VERS-TLS1.1)",
+                fix: "Upgrade the two hosts of that hop to TLS 1.2 or 1.3: Postfix: smtp_tls_protocols and smtpd_tls_protocols = >=TLSv1.2; Exim with GnuTLS (Debian, Ubuntu): tls_require_ciphers = \(FixText.eximGnuTLSPriority); Exim with OpenSSL: openssl_options = +no_sslv3 +no_tlsv1 +no_tlsv1_1",
                 deduction: [.warning: 10])
         case .headersUnparsedHop:
             return CatalogueEntry(
