@@ -1,8 +1,9 @@
 import Foundation
 
-/// A first-in first-out queue over an array: amortised O(1) at both ends.
+/// A first-in first-out queue over an array: amortised O(1) at both ends. A popped element is released at
+/// once (its slot emptied), so the queue never keeps alive what it handed out.
 struct FIFO<Element> {
-    private var items: [Element] = []
+    private var items: [Element?] = []
     private var head = 0
 
     var isEmpty: Bool { head == items.count }
@@ -13,6 +14,7 @@ struct FIFO<Element> {
     mutating func pop() -> Element? {
         guard head < items.count else { return nil }
         let item = items[head]
+        items[head] = nil
         head += 1
         if head > 1_024 && head * 2 > items.count {
             items.removeSubrange(0..<head)
