@@ -234,13 +234,20 @@ final class RunCommandTests: EndToEndTestCase {
         XCTAssertTrue(lowered.stdout.contains("starttls.missing"), lowered.stdout)
 
         // Four descriptors: stdin, stdout, stderr and the --output file; the socket cannot be had. Whatever the
-        // test runner left open is closed first, so the limit is exact.
+        // test runner left open is closed first, so the limit is exact. The trust store's loader thread may hold
+        // the fourth for a moment while the output file is opened (then mxcheck says so and exits 3): a few tries.
         let exec = "import os, resource, sys; os.closerange(3, 65536); resource.setrlimit(resource.RLIMIT_NOFILE, (4, 4)); os.execv(sys.argv[1], sys.argv[1:])"
-        // LeakSanitizer needs descriptors of its own at exit: not in a process starved of them.
-        let starved = Command.run(["/usr/bin/env", "python3", "-c", exec, Self.binary, "smtp", "--json", "--output", path("starved.jsonl"), "127.0.0.1:\(ports[0])"],
-                                  environment: plainEnvironment(["ASAN_OPTIONS": "detect_leaks=0"]))
-        XCTAssertEqual(starved.status, 3, Lab.text(of: path("starved.jsonl")) + starved.stderr)
-        let object = try XCTUnwrap(objects(inFile: path("starved.jsonl")).first)
+        var written: [String: Any]?
+        for attempt in 1...5 where written == nil {
+            let file = path("starved-\(attempt).jsonl")
+            // LeakSanitizer needs descriptors of its own at exit: not in a process starved of them.
+            let starved = Command.run(["/usr/bin/env", "python3", "-c", exec, Self.binary, "smtp", "--json", "--output", file, "127.0.0.1:\(ports[0])"],
+                                      environment: plainEnvironment(["ASAN_OPTIONS": "detect_leaks=0"]))
+            XCTAssertEqual(starved.status, 3, Lab.text(of: file) + starved.stderr)
+            written = objects(inFile: file).first
+            if written == nil { XCTAssertTrue(starved.stderr.contains("--output"), "no object only when the output file itself could not be opened: \(starved.stderr)") }
+        }
+        let object = try XCTUnwrap(written, "five tries, and the output file could never be opened")
         XCTAssertEqual(findingIDs(object), ["run.local_error"])
         XCTAssertTrue(object["score"] is NSNull)
     }
