@@ -76,7 +76,7 @@ final class AddressScheduler: @unchecked Sendable {  // every stored property is
     }
 
     enum Submission {
-        /// Queued; `startWorker`: no idle worker will take it, so the caller starts one.
+        /// Queued; `startWorker`: more jobs can run than idle workers wait, so the caller starts one.
         case queued(startWorker: Bool)
         /// The same exchange is queued or running: the job gets its outcome.
         case following
@@ -99,7 +99,9 @@ final class AddressScheduler: @unchecked Sendable {  // every stored property is
         addresses[address]!.waiting.push(job)
         list(address)
         condition.signal()
-        let startWorker = idle == 0 && workers < maximumWorkers
+        // One runnable job per listed address: start a worker when they outnumber the idle ones (a woken
+        // worker still counts as idle until it runs, so `idle == 0` alone would leave the pool too small).
+        let startWorker = ready.count > idle && workers < maximumWorkers
         if startWorker { workers += 1 }
         return .queued(startWorker: startWorker)
     }
