@@ -153,7 +153,7 @@ public final class RunEngine: Sendable {
             if target.isIPLiteral {
                 guard configuration.family.admits(target.hostText) else {
                     let finding = Finding(.dnsHostUnresolved, message: ResolutionError.noAddressInFamily(host: target.hostText).description)
-                    return state.answer(TargetResult(input: text, domain: nil, objects: [.unchecked(UncheckedReport(input: text, checkedAt: now, target: stub(for: target), findings: [finding]))]))
+                    return state.answer(.unchecked(UncheckedReport(input: text, checkedAt: now, target: stub(for: target), findings: [finding])))
                 }
                 let endpoints = Endpoint.endpoints(for: target, addresses: [target.hostText], tls: configuration.tls, servername: configuration.serverName)
                 return schedule(text, domain: nil, endpoints: endpoints.map { ($0, nil) }, extra: [], state: state)
@@ -177,13 +177,11 @@ public final class RunEngine: Sendable {
 
     private func invalid(_ text: String, reason: String, now: Date) -> TargetResult {
         let what = configuration.kind == .domain ? "not a domain name" : "not a target"
-        let report = UncheckedReport(input: text, checkedAt: now, findings: [Finding(.inputInvalid, message: "'\(text)' is \(what): \(reason)")])
-        return TargetResult(input: text, domain: nil, objects: [.unchecked(report)])
+        return .unchecked(UncheckedReport(input: text, checkedAt: now, findings: [Finding(.inputInvalid, message: "'\(text)' is \(what): \(reason)")]))
     }
 
     private func deadlineAnswer(_ text: String, domain: String? = nil, stub: TargetStub? = nil, now: Date) -> TargetResult {
-        let report = UncheckedReport(input: text, checkedAt: now, domain: domain, target: stub, findings: [deadlineFinding()])
-        return TargetResult(input: text, domain: domain, objects: [.unchecked(report)])
+        return .unchecked(UncheckedReport(input: text, checkedAt: now, domain: domain, target: stub, findings: [deadlineFinding()]))
     }
 
     private func deadlineFinding() -> Finding {
@@ -203,8 +201,7 @@ public final class RunEngine: Sendable {
             schedule(text, domain: nil, endpoints: endpoints.map { ($0, nil) }, extra: [], state: state)
         case .failure(let error):
             let finding = Finding(.dnsHostUnresolved, message: error.description)
-            let report = UncheckedReport(input: text, checkedAt: clock(), target: stub(for: target), findings: [finding])
-            state.answer(TargetResult(input: text, domain: nil, objects: [.unchecked(report)]))
+            state.answer(.unchecked(UncheckedReport(input: text, checkedAt: clock(), target: stub(for: target), findings: [finding])))
         }
     }
 
@@ -216,11 +213,9 @@ public final class RunEngine: Sendable {
         let now = clock()
         switch result {
         case .failure(let error):
-            let report = UncheckedReport(input: text, checkedAt: now, domain: domain, findings: [Finding(.dnsServfail, message: "resolving \(domain): \(error)")])
-            state.answer(TargetResult(input: text, domain: domain, objects: [.unchecked(report)]))
+            state.answer(.unchecked(UncheckedReport(input: text, checkedAt: now, domain: domain, findings: [Finding(.dnsServfail, message: "resolving \(domain): \(error)")])))
         case .success(let resolved) where resolved.endpoints.isEmpty:
-            let report = UncheckedReport(input: text, checkedAt: now, domain: domain, findings: resolved.findings)
-            state.answer(TargetResult(input: text, domain: domain, objects: [.unchecked(report)]))
+            state.answer(.unchecked(UncheckedReport(input: text, checkedAt: now, domain: domain, findings: resolved.findings)))
         case .success(let resolved):
             let endpoints = resolved.endpoints.map { entry in
                 (entry.endpoint, DomainOrigin(domain: entry.domain, mx: entry.mx, findings: entry.findings))
@@ -243,8 +238,7 @@ public final class RunEngine: Sendable {
             return nil
         }
         guard !endpoints.isEmpty || !extra.isEmpty else {
-            let report = UncheckedReport(input: text, checkedAt: clock(), domain: domain, findings: [Finding(.dnsHostUnresolved, message: "'\(text)' gave no address to check")])
-            return state.answer(TargetResult(input: text, domain: domain, objects: [.unchecked(report)]))
+            return state.answer(.unchecked(UncheckedReport(input: text, checkedAt: clock(), domain: domain, findings: [Finding(.dnsHostUnresolved, message: "'\(text)' gave no address to check")])))
         }
         let target = PendingTarget(input: text, domain: domain, orders: endpoints.map { order($0.1?.mx) } + extraMX.map(order))
         for (index, object) in extra.enumerated() {

@@ -97,6 +97,11 @@ public struct TargetResult: Sendable {
     public var objects: [ReportObject]
 
     public var status: Status { objects.map(\.status).max() ?? .unknown }
+
+    /// A target answered by one object without a check.
+    static func unchecked(_ report: UncheckedReport) -> TargetResult {
+        TargetResult(input: report.input, domain: report.domain, objects: [.unchecked(report)])
+    }
 }
 
 /// How a run ended.
