@@ -113,6 +113,15 @@ struct SMTPCommand: ParsableCommand {
     @Flag(help: "Text: print every endpoint in full, as it finishes, instead of a table of all endpoints followed by the ones that are not OK.")
     var long = false
 
+    @Flag(help: "Evaluate DANE (TLSA records, DNSSEC validated by mxcheck) for host targets too: _PORT._tcp.<host>, its addresses resolved through the DNS library.")
+    var dane = false
+
+    @Flag(name: .customLong("no-dane"), help: "Skip DANE in --mx mode.")
+    var noDane = false
+
+    @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("DNSSEC trust anchors for DANE: DS or DNSKEY records in zone-file format (default: /usr/share/dns/root.key).", valueName: "file"))
+    var trustAnchor: String?
+
     @Flag(name: .customLong("no-color"), help: "Plain text without colour (NO_COLOR in the environment does the same).")
     var noColor = false
 
@@ -138,6 +147,10 @@ struct SMTPCommand: ParsableCommand {
         guard !(ipv4Only && ipv6Only) else { throw ValidationError("-4 and -6 exclude each other") }
         if let ehlo, ehlo.isEmpty || ehlo.contains(where: { $0.isWhitespace || !$0.isASCII }) {
             throw ValidationError("--ehlo must be a host name or an address literal, without spaces")
+        }
+        guard !(dane && noDane) else { throw ValidationError("--dane and --no-dane exclude each other") }
+        if let trustAnchor {
+            do { _ = try TrustAnchorFile.owners(ofFile: trustAnchor) } catch { throw ValidationError("--trust-anchor: \(error.description)") }
         }
         if let servername, (try? Target.parse(servername)) == nil {
             throw ValidationError("--servername must be a host name or an IP address")
@@ -166,6 +179,8 @@ struct SMTPCommand: ParsableCommand {
         configuration.warnDays = warnDays
         configuration.critDays = critDays
         configuration.deadline = deadline
+        configuration.dane = dane ? true : (noDane ? false : nil)
+        configuration.trustAnchorFile = trustAnchor
         if let shard {
             do { configuration.shard = try Shard.parse(shard) } catch { throw ValidationError(error.description) }
         }
@@ -197,10 +212,14 @@ struct SMTPCommand: ParsableCommand {
         }
         defer { trustStore.finishLoading() }
 
-        // The DNS library serves domain mode, and plain host names too when --resolver is given.
+        // The DNS library serves domain mode, and plain host names too when --resolver or --dane is given; it
+        // validates DNSSEC (with the trust anchor) only when DANE is evaluated.
         var dns: DNSResolver?
-        if mx || resolver != nil {
-            do { dns = try DNSResolver(.commandLine(resolver: resolver)) } catch {
+        let evaluatesDANE = configuration.evaluatesDANE
+        if mx || resolver != nil || evaluatesDANE {
+            do {
+                dns = try DNSResolver(evaluatesDANE ? .commandLine(resolver: resolver, trustAnchor: trustAnchor) : .commandLine(resolver: resolver))
+            } catch {
                 stderr.write("mxcheck: \(error.description)")
                 throw ExitCode(3)
             }
@@ -225,10 +244,15 @@ struct SMTPCommand: ParsableCommand {
                 return { block in stderr.write(tagTranscript ? Transcript.tagged(prefix, block) : block) }
             }
         }
+        let resolution = LiveResolver(dns: dns, hostsThroughDNS: resolver != nil || evaluatesDANE)
+        var policies = PolicyStep()
+        if evaluatesDANE, let lookup = resolution.lookup {
+            policies.dane = DANEPolicyStep(lookup: lookup, trustAnchorFile: dns?.configuration.trustAnchorFile, timeout: configuration.lookupTimeout)
+        }
         let engine = RunEngine(
             configuration: configuration,
             checker: SMTPEndpointChecker(checker: checker, probe: configuration.probeSettings),
-            resolver: LiveResolver(dns: dns, hostsThroughDNS: resolver != nil),
+            resolver: resolution, policies: policies,
             transcript: transcript)
         signals.onSignal { engine.interrupt(signal: $0) }
 

@@ -84,6 +84,9 @@ public struct MXResolutionOptions: Sendable {
     public var queryTimeout: Double
     public var maxHosts: Int
     public var maxAddressesPerHost: Int
+    /// A bogus answer with NOERROR is still used (its data gives endpoints), without a dns.* finding: DANE
+    /// reports it (`dane.dnssec_bogus`) on each endpoint. Off, a bogus answer is a dns.servfail.
+    public var usesBogusAnswers = false
 
     public init(
         port: UInt16 = 25, tls: TLSMode = .auto, family: AddressFamilyFilter = .any, queryTimeout: Double = 10,
@@ -179,7 +182,7 @@ public enum MXResolution {
                 add(.dnsServfail, "lookup failed: \(error)", about: host)
                 return nil
             case .success(let answer):
-                if answer.bogus {
+                if answer.bogus && !(options.usesBogusAnswers && answer.rcode == .noError) {
                     add(.dnsServfail, "DNSSEC validation failed for \(answer.question): \(answer.whyBogus ?? "bogus")", about: host)
                     return nil
                 }

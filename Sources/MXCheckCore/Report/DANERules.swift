@@ -67,6 +67,20 @@ public enum DANERules {
         zip(evaluation.suggestedRecords, ["DANE-EE: the leaf's key", "DANE-TA: its issuer's key, which the server sends"]).map { "\($0) (\($1))" }.joined(separator: " or ")
     }
 
+    /// STARTTLS missing, refused or failing where secure, usable TLSA records exist (`unverified`): critical, and the
+    /// message says that DANE senders never fall back to plaintext or unauthenticated TLS.
+    public static func unverifiedFindings(_ findings: [Finding], dane: DANEEvaluation) -> [Finding] {
+        guard dane.status == .unverified else { return findings }
+        let failures: Set<FindingID> = [.starttlsMissing, .starttlsRejected, .starttlsFailed]
+        return findings.map { finding in
+            guard failures.contains(finding.id) else { return finding }
+            var marked = finding
+            marked.severity = .critical
+            marked.message += " (\(dane.name) has usable TLSA records: DANE senders never fall back to plaintext, they defer mail to \(dane.policy.host))"
+            return marked
+        }
+    }
+
     /// `dane.resolver_unusable`, on each endpoint, when `DNSResolver.dnssecSupport` said the resolver cannot be used.
     public static func resolverUnusable(reason: String) -> Finding {
         Finding(.daneResolverUnusable, message: "DANE was not evaluated: \(reason)")

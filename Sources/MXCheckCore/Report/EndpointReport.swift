@@ -50,12 +50,15 @@ public struct EndpointReport: Sendable {
     public var input: String
     /// The domain and MX host in `--mx` mode; its findings are part of `findings`.
     public var origin: DomainOrigin?
+    /// The transport policies' verdicts (DANE); nil when none was evaluated. Their findings are part of `findings`.
+    public var policy: EndpointPolicy?
 
-    public init(observation: Observation, settings: RuleSettings, origin: DomainOrigin? = nil, input: String? = nil) {
+    public init(observation: Observation, settings: RuleSettings, origin: DomainOrigin? = nil, input: String? = nil, policy: EndpointPolicy? = nil) {
         self.observation = observation
         self.origin = origin
+        self.policy = policy
         self.input = input ?? origin?.domain ?? observation.endpoint.host
-        let findings = (origin?.findings ?? []) + Rules.findings(for: observation, settings: settings)
+        let findings = (origin?.findings ?? []) + PolicyRules.findings(Rules.findings(for: observation, settings: settings), policy: policy)
         self.findings = findings.sorted { $0.severity > $1.severity }
         status = Status(worstOf: findings)
         deductions = Scoring.deductions(for: findings)

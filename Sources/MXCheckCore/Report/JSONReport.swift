@@ -39,8 +39,8 @@ public enum JSONReport {
 
     static func score(_ score: Int?) -> JSONValue { score.map { .int($0) } ?? .null }
 
-    static func mx(_ host: MXHost) -> JSONValue {
-        .object(["host": .string(host.host), "preference": .int(Int(host.preference)), "dnssec": .null])
+    static func mx(_ host: MXHost, dnssec: DNSSECState? = nil) -> JSONValue {
+        .object(["host": .string(host.host), "preference": .int(Int(host.preference)), "dnssec": dnssec?.json ?? .null])
     }
 
     public static func value(for report: EndpointReport) -> JSONValue {
@@ -85,8 +85,9 @@ public enum JSONReport {
         }
         if let origin = report.origin {
             object["domain"] = .string(origin.domain)
-            object["mx"] = mx(origin.mx)
+            object["mx"] = mx(origin.mx, dnssec: report.policy?.mxDNSSEC)
         }
+        object["dane"] = report.policy?.dane?.jsonObject() ?? .null
         return .object(object)
     }
 
@@ -95,7 +96,7 @@ public enum JSONReport {
     public static func value(for report: UncheckedReport) -> JSONValue {
         var object = base(input: report.input, checkedAt: report.checkedAt)
         object["domain"] = JSONValue(report.domain)
-        object["mx"] = report.mx.map(mx) ?? .null
+        object["mx"] = report.mx.map { mx($0) } ?? .null
         object["target"] = report.target.map { target in
             .object([
                 "host": .string(target.host), "port": .int(Int(target.port)), "address": JSONValue(target.address),

@@ -184,6 +184,7 @@ public struct TextReport: Sendable {
             let match = report.hostnameMatch == true ? "name \(reference) matches" : paint("name \(reference) does not match", "31")
             row("", "\(trust), \(match)")
         }
+        if let dane = report.policy?.daneText { row("dane", safe(dane)) }
         if report.findings.isEmpty {
             row("findings", "none")
         } else {

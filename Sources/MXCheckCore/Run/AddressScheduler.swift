@@ -30,6 +30,8 @@ struct EndpointJob: Sendable {
     let origin: DomainOrigin?
     let target: PendingTarget
     let slot: Int
+    /// What the transport policies (DANE) said about the endpoint's host before the check.
+    var policy: HostPolicy? = nil
 
     /// What the network exchange depends on: jobs with the same key share one check (an address seen through
     /// several domains is checked once); the identity checked against the certificate does not.

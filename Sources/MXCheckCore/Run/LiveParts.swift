@@ -17,22 +17,26 @@ public struct SMTPEndpointChecker: EndpointChecking {
 }
 
 /// The real lookups: host names through the system resolver (getaddrinfo, /etc/hosts honoured) or, with
-/// `--resolver`, through the DNS library; domains always through the DNS library.
+/// `--resolver` (or `--dane`), through the DNS library; domains always through the DNS library. Every question to
+/// the DNS library goes through one `SharedDNSLookup`, which the run's DANE lookups share.
 public struct LiveResolver: TargetResolving {
     /// The DNS library's resolver; nil when nothing needs it (host targets without `--resolver`).
     public let dns: DNSResolver?
-    /// Host names go through `dns` too (`--resolver` given).
+    /// `dns`, each question asked once per run.
+    public let lookup: SharedDNSLookup?
+    /// Host names go through `dns` too (`--resolver` or `--dane` given).
     public let hostsThroughDNS: Bool
 
     public init(dns: DNSResolver?, hostsThroughDNS: Bool) {
         self.dns = dns
+        lookup = dns.map { SharedDNSLookup($0) }
         self.hostsThroughDNS = hostsThroughDNS
     }
 
     public func addresses(of target: Target, family: AddressFamilyFilter, deadline: Deadline) -> Result<[String], ResolutionError> {
         let timeout = deadline.secondsRemaining.rounded(.up)
-        if let dns, hostsThroughDNS, case .name(let name) = target.host {
-            return Result { () throws(ResolutionError) -> [String] in try dns.addresses(of: name, family: family, deadline: deadline, timeout: timeout) }
+        if let lookup, hostsThroughDNS, case .name(let name) = target.host {
+            return Result { () throws(ResolutionError) -> [String] in try lookup.addresses(of: name, family: family, deadline: deadline, timeout: timeout) }
         }
         return Result { () throws(ResolutionError) -> [String] in
             try SystemResolver.addresses(of: target, family: family, deadline: deadline, timeout: timeout)
@@ -40,7 +44,7 @@ public struct LiveResolver: TargetResolving {
     }
 
     public func domain(_ name: String, options: MXResolutionOptions, stop: StopSignal) -> Result<DomainResult, DNSError> {
-        guard let dns else { return .failure(.configuration("no DNS resolver for domain mode")) }
-        return Result { () throws(DNSError) -> DomainResult in try MXResolution.resolve(name, using: dns, options: options, stop: stop) }
+        guard let lookup else { return .failure(.configuration("no DNS resolver for domain mode")) }
+        return Result { () throws(DNSError) -> DomainResult in try MXResolution.resolve(name, using: lookup, options: options, stop: stop) }
     }
 }

@@ -49,8 +49,15 @@ public struct RunConfiguration: Sendable {
     /// Targets read ahead of the checks: what keeps every slot busy when the input is sorted by address,
     /// and what bounds memory whatever the input's length.
     public var readAhead: Int?
+    /// `--dane` (true) / `--no-dane` (false); nil: DANE is evaluated in domain mode only.
+    public var dane: Bool?
+    /// `--trust-anchor`: DNSSEC trust anchors (DS or DNSKEY records); nil: none given (the DNS resolver's default).
+    public var trustAnchorFile: String?
 
     public init() {}
+
+    /// Whether DANE is evaluated for this run's endpoints.
+    public var evaluatesDANE: Bool { dane ?? (kind == .domain) }
 
     /// Endpoints of one address checked at once: the basic check holds two connections when the injection
     /// probe runs beside it, and the probes use every connection the address allows.
@@ -83,7 +90,9 @@ public struct RunConfiguration: Sendable {
     public var lookupTimeout: Double { min(timeout, 10) }
 
     public var mxOptions: MXResolutionOptions {
-        MXResolutionOptions(port: defaultPort, tls: tls, family: family, queryTimeout: lookupTimeout)
+        var options = MXResolutionOptions(port: defaultPort, tls: tls, family: family, queryTimeout: lookupTimeout)
+        options.usesBogusAnswers = evaluatesDANE
+        return options
     }
 }
 

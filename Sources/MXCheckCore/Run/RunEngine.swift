@@ -59,6 +59,7 @@ public final class RunEngine: Sendable {
     public let configuration: RunConfiguration
     private let checker: any EndpointChecking
     private let resolver: any TargetResolving
+    private let policies: PolicyStep
     private let clock: @Sendable () -> Date
     private let transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)?
     private let stopSignal = StopSignal()
@@ -66,12 +67,13 @@ public final class RunEngine: Sendable {
 
     public init(
         configuration: RunConfiguration, checker: any EndpointChecking, resolver: any TargetResolving,
-        clock: @escaping @Sendable () -> Date = { Date() },
+        policies: PolicyStep = PolicyStep(), clock: @escaping @Sendable () -> Date = { Date() },
         transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)? = nil
     ) {
         self.configuration = configuration
         self.checker = checker
         self.resolver = resolver
+        self.policies = policies
         self.clock = clock
         self.transcript = transcript
     }
@@ -198,7 +200,9 @@ public final class RunEngine: Sendable {
         switch result {
         case .success(let addresses):
             let endpoints = Endpoint.endpoints(for: target, addresses: addresses, tls: configuration.tls, servername: configuration.serverName)
-            schedule(text, domain: nil, endpoints: endpoints.map { ($0, nil) }, extra: [], state: state)
+            let policy = policies.policy(forHost: target.hostText, port: target.port, stop: stopSignal)
+            if interrupted { return state.drop() }
+            schedule(text, domain: nil, endpoints: endpoints.map { ($0, nil) }, extra: [], policies: policy.map { [target.hostText: $0] } ?? [:], state: state)
         case .failure(let error):
             let finding = Finding(.dnsHostUnresolved, message: error.description)
             state.answer(.unchecked(UncheckedReport(input: text, checkedAt: clock(), target: stub(for: target), findings: [finding])))
@@ -226,12 +230,17 @@ public final class RunEngine: Sendable {
                     target: TargetStub(host: host.mx.host, port: configuration.defaultPort, tls: configuration.tls.resolved(forPort: configuration.defaultPort)),
                     findings: host.findings))
             }
-            schedule(text, domain: domain, endpoints: endpoints, extra: extra, state: state)
+            let hostPolicies = policies.policies(for: resolved, port: configuration.defaultPort, stop: stopSignal)
+            if interrupted { return state.drop() }
+            schedule(text, domain: domain, endpoints: endpoints, extra: extra, policies: hostPolicies, state: state)
         }
     }
 
-    /// Queues a target's endpoints; objects that need no check fill their slots at once.
-    private func schedule(_ text: String, domain: String?, endpoints: [(Endpoint, DomainOrigin?)], extra: [ReportObject], state: RunState) {
+    /// Queues a target's endpoints, each prepared by its host's policies (keyed by `Endpoint.host`); objects that
+    /// need no check fill their slots at once.
+    private func schedule(
+        _ text: String, domain: String?, endpoints: [(Endpoint, DomainOrigin?)], extra: [ReportObject], policies: [String: HostPolicy] = [:], state: RunState
+    ) {
         func order(_ mx: MXHost?) -> (UInt16, String) { (mx?.preference ?? 0, mx?.host ?? "") }
         let extraMX = extra.map { object -> MXHost? in
             if case .unchecked(let report) = object { return report.mx }
@@ -245,7 +254,8 @@ public final class RunEngine: Sendable {
             if let result = target.fill(endpoints.count + index, with: object) { state.answer(result) }
         }
         for (index, (endpoint, origin)) in endpoints.enumerated() {
-            let job = EndpointJob(endpoint: endpoint, origin: origin, target: target, slot: index)
+            let policy = policies[endpoint.host]
+            let job = EndpointJob(endpoint: policy?.prepared(endpoint) ?? endpoint, origin: origin, target: target, slot: index, policy: policy)
             state.submit(job)
         }
     }
@@ -275,7 +285,8 @@ public final class RunEngine: Sendable {
         let object: ReportObject
         if var observation = outcome.observation {
             observation.endpoint = job.endpoint
-            let report = EndpointReport(observation: observation, settings: configuration.ruleSettings(now: outcome.startedAt), origin: job.origin, input: job.target.input)
+            let policy = job.policy?.evaluated(observation, at: outcome.startedAt)
+            let report = EndpointReport(observation: observation, settings: configuration.ruleSettings(now: outcome.startedAt), origin: job.origin, input: job.target.input, policy: policy)
             object = .endpoint(report)
         } else if ending == .deadline {
             let endpoint = job.endpoint

@@ -1,0 +1,115 @@
+import Foundation
+
+/// What the transport policies say about one MX host (or host target) before its endpoints are checked: looked
+/// up once per host and shared by its endpoints. DANE now; MTA-STS adds its own member beside it.
+public struct HostPolicy: Sendable {
+    /// The RFC 7672 lookups' outcome; nil when DANE is not evaluated (off, or the resolver cannot carry DNSSEC).
+    public var dane: DANEPolicy?
+    /// Findings of a policy that could not be evaluated (`dane.resolver_unusable`), for every endpoint of the host.
+    public var findings: [Finding]
+
+    public init(dane: DANEPolicy? = nil, findings: [Finding] = []) {
+        self.dane = dane
+        self.findings = findings
+    }
+
+    /// The endpoint as the check must see it: SNI is the TLSA base domain where DANE applies (RFC 7672 §8.1);
+    /// the identity checked against the certificate stays the host's.
+    public func prepared(_ endpoint: Endpoint) -> Endpoint {
+        guard let dane else { return endpoint }
+        switch dane.outcome {
+        case .records, .absent:
+            var endpoint = endpoint
+            endpoint.serverName = dane.serverName
+            return endpoint
+        default:
+            return endpoint
+        }
+    }
+
+    /// After the check: the policies' verdicts on what the server sent (DANE: the chain, at the check's time).
+    public func evaluated(_ observation: Observation, at time: Date) -> EndpointPolicy {
+        let evaluation = dane.map { DANEEvaluation(policy: $0, chainDER: observation.tls?.chainDER, at: time) }
+        return EndpointPolicy(dane: evaluation, findings: findings)
+    }
+}
+
+/// DANE for a run: the resolver's DNSSEC support checked once, before the first lookup, then the RFC 7672 lookups
+/// of each MX host through the run's shared lookup (each name asked once per run, whoever asks first).
+public final class DANEPolicyStep: @unchecked Sendable {  // `support` is only touched under `lock`
+    public let lookup: SharedDNSLookup
+    /// The trust anchor file the resolver validates with; nil: none, so DNSSEC cannot be validated.
+    public let trustAnchorFile: String?
+    /// Bound on each round of lookups, in seconds.
+    public let timeout: Double
+    private let lock = NSLock()
+    private var support: DNSSECSupport?
+
+    public init(lookup: SharedDNSLookup, trustAnchorFile: String?, timeout: Double) {
+        self.lookup = lookup
+        self.trustAnchorFile = trustAnchorFile
+        self.timeout = timeout
+    }
+
+    /// Whether the resolver passes DNSSEC records: asked once per run; callers meanwhile wait (bounded by `timeout`).
+    public func dnssecSupport(stop: StopSignal?) -> DNSSECSupport {
+        lock.lock()
+        defer { lock.unlock() }
+        if let support { return support }
+        let found: DNSSECSupport
+        if let trustAnchorFile {
+            do {
+                found = lookup.dnssecSupport(anchors: try TrustAnchorFile.owners(ofFile: trustAnchorFile), deadline: Deadline(secondsFromNow: timeout, stop: stop))
+            } catch {
+                found = .unusable(reason: error.description)
+            }
+        } else {
+            found = .unusable(reason: "no DNSSEC trust anchor is configured (give --trust-anchor FILE, e.g. Debian's /usr/share/dns/root.key)")
+        }
+        // A check the run's stop cut short says nothing about the resolver.
+        if !(stop?.isRaised ?? false) { support = found }
+        return found
+    }
+
+    /// Without DNSSEC support: no lookup, the finding instead.
+    private func unsupported(_ stop: StopSignal?) -> HostPolicy? {
+        guard case .unusable(let reason) = dnssecSupport(stop: stop) else { return nil }
+        return HostPolicy(findings: [DANERules.resolverUnusable(reason: reason)])
+    }
+
+    /// The policy of every MX host with an endpoint in a `--mx` result, keyed by host; the hosts' lookups go out together.
+    public func policies(for domain: DomainResult, port: UInt16, stop: StopSignal?) -> [String: HostPolicy] {
+        let hosts = Set(domain.endpoints.map(\.mx.host))
+        guard !hosts.isEmpty else { return [:] }
+        if let unusable = unsupported(stop) { return Dictionary(uniqueKeysWithValues: hosts.map { ($0, unusable) }) }
+        let found = DANEPolicyLookup.policies(for: domain, port: port, using: lookup, deadline: Deadline(secondsFromNow: timeout, stop: stop))
+        return found.mapValues { HostPolicy(dane: $0) }
+    }
+
+    /// The policy of a host target (`--dane`): `_PORT._tcp.<host>`, no MX RRset.
+    public func policy(forHost host: String, port: UInt16, stop: StopSignal?) -> HostPolicy {
+        if let unusable = unsupported(stop) { return unusable }
+        let request = DANELookupRequest(host: host, port: port)
+        return HostPolicy(dane: DANEPolicyLookup.policy(for: request, using: lookup, deadline: Deadline(secondsFromNow: timeout, stop: stop)))
+    }
+}
+
+/// The engine's policy step: for a domain's MX hosts (or a host target), before their endpoints are checked, what
+/// each transport policy says. Every member is optional; an empty step changes nothing.
+public struct PolicyStep: Sendable {
+    public var dane: DANEPolicyStep?
+
+    public init(dane: DANEPolicyStep? = nil) {
+        self.dane = dane
+    }
+
+    /// Per MX host of a domain with endpoints; empty when no policy is evaluated.
+    public func policies(for domain: DomainResult, port: UInt16, stop: StopSignal?) -> [String: HostPolicy] {
+        dane?.policies(for: domain, port: port, stop: stop) ?? [:]
+    }
+
+    /// For a host target named by a host name; nil when no policy is evaluated.
+    public func policy(forHost host: String, port: UInt16, stop: StopSignal?) -> HostPolicy? {
+        dane?.policy(forHost: host, port: port, stop: stop)
+    }
+}
