@@ -212,13 +212,20 @@ struct SMTPCommand: ParsableCommand {
         }
         defer { trustStore.finishLoading() }
 
-        // The DNS library serves domain mode, and plain host names too when --resolver or --dane is given; it
-        // validates DNSSEC (with the trust anchor) only when DANE is evaluated.
+        // The DNS library serves domain mode, and plain host names too when --resolver or --dane is given. With
+        // DANE a second, validating resolver (the trust anchor) serves once the resolver proves to carry DNSSEC.
         var dns: DNSResolver?
+        var dnssec: DNSSECLookups?
         let evaluatesDANE = configuration.evaluatesDANE
         if mx || resolver != nil || evaluatesDANE {
             do {
-                dns = try DNSResolver(evaluatesDANE ? .commandLine(resolver: resolver, trustAnchor: trustAnchor) : .commandLine(resolver: resolver))
+                let plain = try DNSResolver(.commandLine(resolver: resolver))
+                dns = plain
+                if evaluatesDANE {
+                    let validating = try DNSResolver(.commandLine(resolver: resolver, trustAnchor: trustAnchor))
+                    dnssec = DNSSECLookups(validating: SharedDNSLookup(validating), plain: SharedDNSLookup(plain),
+                                           trustAnchorFile: validating.configuration.trustAnchorFile, timeout: configuration.lookupTimeout)
+                }
             } catch {
                 stderr.write("mxcheck: \(error.description)")
                 throw ExitCode(3)
@@ -244,11 +251,9 @@ struct SMTPCommand: ParsableCommand {
                 return { block in stderr.write(tagTranscript ? Transcript.tagged(prefix, block) : block) }
             }
         }
-        let resolution = LiveResolver(dns: dns, hostsThroughDNS: resolver != nil || evaluatesDANE)
+        let resolution = dnssec.map { LiveResolver(dnssec: $0, hostsThroughDNS: true) } ?? LiveResolver(dns: dns, hostsThroughDNS: resolver != nil)
         var policies = PolicyStep()
-        if evaluatesDANE, let lookup = resolution.lookup {
-            policies.dane = DANEPolicyStep(lookup: lookup, trustAnchorFile: dns?.configuration.trustAnchorFile, timeout: configuration.lookupTimeout)
-        }
+        if let dnssec { policies.dane = DANEPolicyStep(dns: dnssec, timeout: configuration.lookupTimeout) }
         let engine = RunEngine(
             configuration: configuration,
             checker: SMTPEndpointChecker(checker: checker, probe: configuration.probeSettings),

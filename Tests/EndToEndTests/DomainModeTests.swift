@@ -3,6 +3,7 @@ import XCTest
 
 /// `--mx DOMAIN` and `--resolver` through the binary: the DNS lab's zone (nsd on loopback) names MX hosts
 /// on 127.0.0.2-6, 127.0.1.1-12 and ::1, where the private Postfix's `mx_pool` service listens on one port.
+/// That zone is unsigned, so DANE is left out (`--no-dane`): DANECommandTests covers it with the DNSSEC lab.
 final class DomainModeTests: EndToEndTestCase {
     var dns: DNSLab!
 
@@ -16,7 +17,7 @@ final class DomainModeTests: EndToEndTestCase {
 
     func domains(_ names: [String], _ extra: [String] = []) throws -> (CommandResult, [[String: Any]]) {
         let pool = try lab.case("mx_pool")
-        let arguments = ["smtp", "--mx", "--json", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "--timeout", "10"]
+        let arguments = ["smtp", "--mx", "--no-dane", "--json", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "--timeout", "10"]
             + extra + names.map { "\($0).lab.example" }
         let result = mxcheck(arguments)
         let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -38,7 +39,7 @@ final class DomainModeTests: EndToEndTestCase {
 
     func testTextIsGroupedByDomainInMXOrder() throws {
         let pool = try lab.case("mx_pool")
-        let result = mxcheck(["smtp", "--mx", "--long", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "two-mx.lab.example", "null-mx.lab.example"])
+        let result = mxcheck(["smtp", "--mx", "--no-dane", "--long", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "two-mx.lab.example", "null-mx.lab.example"])
         XCTAssertTrue(result.stdout.contains("two-mx.lab.example  OK  MX 10 mx1.lab.example, 20 mx2.lab.example"), result.stdout)
         let first = try XCTUnwrap(result.stdout.range(of: "mx1.lab.example 127.0.0.2"))
         let second = try XCTUnwrap(result.stdout.range(of: "mx2.lab.example 127.0.0.3"))
@@ -49,7 +50,7 @@ final class DomainModeTests: EndToEndTestCase {
     /// Many endpoints at a glance: one table line each, aligned, and no full block when all are OK.
     func testThreeOKEndpointsGiveATableAndNoFullBlock() throws {
         let pool = try lab.case("mx_pool")
-        let arguments = ["smtp", "--mx", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "three-mx.lab.example"]
+        let arguments = ["smtp", "--mx", "--no-dane", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "three-mx.lab.example"]
         let result = mxcheck(arguments)
         XCTAssertEqual(result.status, 0, result.stdout)
         let lines = result.stdout.split(separator: "\n").map(String.init)
@@ -135,6 +136,7 @@ final class DomainModeTests: EndToEndTestCase {
     }
 
     func testResolverThatNeverAnswersIsATimeout() throws {
+        // DANE stays on: its DNSSEC check of the resolver is bounded by --timeout too.
         let silent = try DNSLab.silentPort()
         let result = mxcheck(["smtp", "--mx", "--json", "--resolver", "127.0.0.1:\(silent)", "--timeout", "3", "two-mx.lab.example"], timeout: 60)
         XCTAssertEqual(result.status, 3)
@@ -166,7 +168,7 @@ final class DomainModeTests: EndToEndTestCase {
     func testBatchOfDomainsStreamsEveryResultAndExitsWithTheWorst() throws {
         let pool = try lab.case("mx_pool")
         let input = "# domains\ntwo-mx.lab.example\nnull-mx.lab.example\n\ndoes-not-exist.lab.example\nnot a domain!\ndual.lab.example\n"
-        let result = mxcheck(["smtp", "--mx", "--json", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "--input", "-"], stdin: input)
+        let result = mxcheck(["smtp", "--mx", "--no-dane", "--json", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "--input", "-"], stdin: input)
         let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         XCTAssertEqual(Set(objects.compactMap { $0["domain"] as? String }), ["two-mx.lab.example", "null-mx.lab.example", "does-not-exist.lab.example", "dual.lab.example"])
         XCTAssertEqual(objects.count, 2 + 1 + 1 + 1 + 2)

@@ -71,7 +71,7 @@ final class RoleTests: EndToEndTestCase {
             ([String](), "info", "MX host port \(pool.port): judged as a relay (opportunistic TLS)"),
             (["--role", "submission"], "critical", "--role submission: passwords travel here"),
         ] {
-            let result = mxcheck(["smtp", "--mx", "--json", "--ciphers", "--resolver", "127.0.0.1:\(dns.port)", "--port", String(pool.port),
+            let result = mxcheck(["smtp", "--mx", "--no-dane", "--json", "--ciphers", "--resolver", "127.0.0.1:\(dns.port)", "--port", String(pool.port),
                                   "--ca-file", lab.rootCA, "--timeout", "10"] + extra + ["two-mx.lab.example"])
             let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             XCTAssertEqual(objects.count, 2, result.stdout + result.stderr)

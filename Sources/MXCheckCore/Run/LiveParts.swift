@@ -26,16 +26,31 @@ public struct LiveResolver: TargetResolving {
     public let lookup: SharedDNSLookup?
     /// Host names go through `dns` too (`--resolver` or `--dane` given).
     public let hostsThroughDNS: Bool
+    /// With DANE: the validating and the plain lookup, the first serving when the resolver carries DNSSEC.
+    public let dnssec: DNSSECLookups?
 
     public init(dns: DNSResolver?, hostsThroughDNS: Bool) {
         self.dns = dns
         lookup = dns.map { SharedDNSLookup($0) }
         self.hostsThroughDNS = hostsThroughDNS
+        dnssec = nil
+    }
+
+    /// For a run that evaluates DANE: every lookup goes through `dnssec`.
+    public init(dnssec: DNSSECLookups, hostsThroughDNS: Bool) {
+        dns = nil
+        lookup = dnssec.plain
+        self.hostsThroughDNS = hostsThroughDNS
+        self.dnssec = dnssec
+    }
+
+    private func lookup(stop: StopSignal?) -> SharedDNSLookup? {
+        dnssec?.lookup(stop: stop) ?? lookup
     }
 
     public func addresses(of target: Target, family: AddressFamilyFilter, deadline: Deadline) -> Result<[String], ResolutionError> {
         let timeout = deadline.secondsRemaining.rounded(.up)
-        if let lookup, hostsThroughDNS, case .name(let name) = target.host {
+        if hostsThroughDNS, case .name(let name) = target.host, let lookup = lookup(stop: deadline.stop) {
             return Result { () throws(ResolutionError) -> [String] in try lookup.addresses(of: name, family: family, deadline: deadline, timeout: timeout) }
         }
         return Result { () throws(ResolutionError) -> [String] in
@@ -44,7 +59,7 @@ public struct LiveResolver: TargetResolving {
     }
 
     public func domain(_ name: String, options: MXResolutionOptions, stop: StopSignal) -> Result<DomainResult, DNSError> {
-        guard let lookup else { return .failure(.configuration("no DNS resolver for domain mode")) }
+        guard let lookup = lookup(stop: stop) else { return .failure(.configuration("no DNS resolver for domain mode")) }
         return Result { () throws(DNSError) -> DomainResult in try MXResolution.resolve(name, using: lookup, options: options, stop: stop) }
     }
 }

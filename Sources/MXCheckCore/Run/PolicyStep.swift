@@ -34,24 +34,28 @@ public struct HostPolicy: Sendable {
     }
 }
 
-/// DANE for a run: the resolver's DNSSEC support checked once, before the first lookup, then the RFC 7672 lookups
-/// of each MX host through the run's shared lookup (each name asked once per run, whoever asks first).
-public final class DANEPolicyStep: @unchecked Sendable {  // `support` is only touched under `lock`
-    public let lookup: SharedDNSLookup
-    /// The trust anchor file the resolver validates with; nil: none, so DNSSEC cannot be validated.
+/// The DNS of a run that evaluates DANE: a validating resolver (with the trust anchor) and a plain one over the
+/// same servers. Whether the resolver carries DNSSEC is checked once, before the first lookup; when it does not,
+/// the plain one serves every lookup (so that no answer looks bogus) and DANE is not evaluated.
+public final class DNSSECLookups: @unchecked Sendable {  // `support` is only touched under `lock`
+    public let validating: SharedDNSLookup
+    public let plain: SharedDNSLookup
+    /// The trust anchor file `validating` uses; nil: none, so DNSSEC cannot be validated.
     public let trustAnchorFile: String?
-    /// Bound on each round of lookups, in seconds.
+    /// Bound on the support check, in seconds.
     public let timeout: Double
     private let lock = NSLock()
     private var support: DNSSECSupport?
 
-    public init(lookup: SharedDNSLookup, trustAnchorFile: String?, timeout: Double) {
-        self.lookup = lookup
+    public init(validating: SharedDNSLookup, plain: SharedDNSLookup, trustAnchorFile: String?, timeout: Double) {
+        self.validating = validating
+        self.plain = plain
         self.trustAnchorFile = trustAnchorFile
         self.timeout = timeout
     }
 
-    /// Whether the resolver passes DNSSEC records: asked once per run; callers meanwhile wait (bounded by `timeout`).
+    /// Whether the resolver passes DNSSEC records: the trust anchors' DNSKEY RRsets must validate. Asked once per
+    /// run; callers meanwhile wait (bounded by `timeout`).
     public func dnssecSupport(stop: StopSignal?) -> DNSSECSupport {
         lock.lock()
         defer { lock.unlock() }
@@ -59,7 +63,7 @@ public final class DANEPolicyStep: @unchecked Sendable {  // `support` is only t
         let found: DNSSECSupport
         if let trustAnchorFile {
             do {
-                found = lookup.dnssecSupport(anchors: try TrustAnchorFile.owners(ofFile: trustAnchorFile), deadline: Deadline(secondsFromNow: timeout, stop: stop))
+                found = validating.dnssecSupport(anchors: try TrustAnchorFile.owners(ofFile: trustAnchorFile), deadline: Deadline(secondsFromNow: timeout, stop: stop))
             } catch {
                 found = .unusable(reason: error.description)
             }
@@ -71,9 +75,29 @@ public final class DANEPolicyStep: @unchecked Sendable {  // `support` is only t
         return found
     }
 
+    /// The lookup for MX and address questions: the validating one when the resolver carries DNSSEC.
+    public func lookup(stop: StopSignal?) -> SharedDNSLookup {
+        dnssecSupport(stop: stop).isUsable ? validating : plain
+    }
+}
+
+/// DANE for a run: the RFC 7672 lookups of each MX host through the run's shared validating lookup (each name
+/// asked once per run, whoever asks first), once the resolver's DNSSEC support is known.
+public struct DANEPolicyStep: Sendable {
+    public let dns: DNSSECLookups
+    /// Bound on each round of lookups, in seconds.
+    public let timeout: Double
+
+    public init(dns: DNSSECLookups, timeout: Double) {
+        self.dns = dns
+        self.timeout = timeout
+    }
+
+    private var lookup: SharedDNSLookup { dns.validating }
+
     /// Without DNSSEC support: no lookup, the finding instead.
     private func unsupported(_ stop: StopSignal?) -> HostPolicy? {
-        guard case .unusable(let reason) = dnssecSupport(stop: stop) else { return nil }
+        guard case .unusable(let reason) = dns.dnssecSupport(stop: stop) else { return nil }
         return HostPolicy(findings: [DANERules.resolverUnusable(reason: reason)])
     }
 
