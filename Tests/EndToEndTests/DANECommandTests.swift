@@ -135,6 +135,12 @@ final class DANECommandTests: EndToEndTestCase {
         XCTAssertEqual(stale.status, 2)
         XCTAssertEqual(daneIDs(try XCTUnwrap(objects(stale).first)), ["dane.mismatch"])
 
+        let bogus = mxcheck(base() + ["--dane", try dnssec.case("tampered_address").host])
+        let bogusObject = try XCTUnwrap(objects(bogus).first, bogus.stdout + bogus.stderr)
+        XCTAssertEqual(daneIDs(bogusObject), ["dane.dnssec_bogus"], "bogus addresses are still checked, and DANE says why senders give up")
+        XCTAssertEqual(field(bogusObject, "dane.dnssec") as? String, "bogus")
+        XCTAssertEqual(bogus.status, 2)
+
         let plain = try XCTUnwrap(objects(mxcheck(base() + [entry.host])).first)
         XCTAssertTrue(plain["dane"] is NSNull, "host targets get DANE only with --dane")
         XCTAssertEqual(plain["connections"] as? Int, object["connections"] as? Int)

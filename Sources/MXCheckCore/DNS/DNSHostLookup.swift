@@ -20,7 +20,9 @@ extension DNSLookup {
                 failure = failure ?? "\(error)"
             case .success(let answer) where answer.rcode == .nxDomain:
                 throw .notFound(host: name, reason: "no such host")
-            case .success(let answer) where answer.rcode != .noError || answer.bogus:
+            // A bogus NOERROR answer (only a validating lookup gives one: `--dane`) still names the host's
+            // addresses; DANE reports it as dane.dnssec_bogus.
+            case .success(let answer) where answer.rcode != .noError:
                 failure = failure ?? "the resolver answered \(answer.rcode)"
             case .success(let answer):
                 do {
