@@ -207,6 +207,24 @@ final class DANECommandTests: EndToEndTestCase {
         XCTAssertTrue(stale.stdout.contains("fix: Publish a record that matches what the server sends now, _\(port)._tcp.mx-ee-stale.dane.example. IN TLSA \(record)"), stale.stdout)
     }
 
+    /// Through a counting forwarder: two domains whose MX hosts overlap, and every question reaches the resolver
+    /// once (MX resolution and DANE share one validating context and its answers once the DNSSEC check passed).
+    func testEachNameIsAskedOncePerRun() throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-dnscount-\(getpid()).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let counter = try BackgroundServer(["/usr/bin/env", "python3", "\(Lab.packageRoot)/Tests/Lab/dnscount.py", "--upstream", resolver, "--log", log.path])
+        defer { counter.stop() }
+        let port = try XCTUnwrap(counter.description["port"] as? Int)
+        let shared = try dnssec.case("two_mx"), single = try dnssec.case("ee_spki_sha256")
+        let result = mxcheck(base(resolver: "127.0.0.1:\(port)") + ["--mx", shared.domain, single.domain])
+        XCTAssertEqual(objects(result).compactMap { field($0, "dane.status") as? String }.sorted(), ["absent", "valid", "valid"], result.stdout)
+        let asked = Lab.text(of: log.path).split(separator: "\n").map(String.init)
+        XCTAssertEqual(asked.count, Set(asked).count, "a question asked twice: \(asked.sorted())")
+        let tlsa = asked.filter { $0.hasPrefix("_\(self.port)._tcp.\(single.host). ") }
+        XCTAssertEqual(tlsa.count, 1, "the MX host both domains name: one TLSA question (\(asked))")
+        XCTAssertEqual(asked.filter { $0.hasPrefix("example. ") && $0.hasSuffix(" 48") }.count, 1, "the DNSSEC check of the resolver: one DNSKEY question")
+    }
+
     func testDANEObjectsMatchTheSchema() throws {
         let domains = dnssec.cases.values.map(\.domain).sorted()
         let result = mxcheck(base() + ["--mx"] + domains, timeout: 120)
