@@ -50,6 +50,8 @@ public struct EndpointReport: Sendable {
     public var input: String
     /// The domain and MX host in `--mx` mode; its findings are part of `findings`.
     public var origin: DomainOrigin?
+    /// The port role the rules judged accepted suites by.
+    public var role: AssumedRole
 
     public init(observation: Observation, settings: RuleSettings, origin: DomainOrigin? = nil, input: String? = nil) {
         self.observation = observation
@@ -61,6 +63,7 @@ public struct EndpointReport: Sendable {
         deductions = Scoring.deductions(for: findings)
         score = Scoring.score(for: findings, status: status)
         now = settings.now
+        role = settings.assumedRole(for: observation.endpoint)
     }
 
     public var hostnameMatch: Bool? {

@@ -16,7 +16,7 @@ public enum ProbeRules {
             findings.append(Finding(.tlsLegacyProtocol, message: "\(list(legacy.map(\.rawValue))) accepted"))
         }
         findings += cipherFindings(result, role: role, negotiated: negotiated)
-        if let bits = result.dhBits, bits < 2048 {
+        if let bits = result.dhBits, bits < RuleThresholds.minimumDHBits {
             let suite = result.dhSuite.map { " (\($0))" } ?? ""
             findings.append(Finding(.tlsWeakDH, message: "DHE key exchange with a \(bits)-bit group\(suite)"))
         }
@@ -47,11 +47,7 @@ public enum ProbeRules {
         for (version, name) in pairs {
             guard let suite = CipherSuite.named(name) else { continue }
             let isNegotiated = name == negotiated?.cipher
-            var verdict = suite.judged(.accepted(role.role))
-            if isNegotiated, let asNegotiated = suite.judged(.negotiated), asNegotiated.severity > (verdict?.severity ?? .info) {
-                verdict = asNegotiated
-            }
-            guard let verdict else { continue }
+            guard let verdict = verdict(for: suite, role: role.role, negotiated: isNegotiated) else { continue }
             if let index = bySeverity[verdict.severity]?.firstIndex(where: { $0.name == name }) {
                 bySeverity[verdict.severity]?[index].versions.append(version)
             } else {
@@ -62,12 +58,28 @@ public enum ProbeRules {
         var findings: [Finding] = []
         for severity in [Severity.critical, .warning, .info] {
             guard let entries = bySeverity[severity], !entries.isEmpty else { continue }
-            let kind = severity == .critical ? "insecure" : "weak"
+            let kind = suiteLabel(severity)
             let items = entries.map { "\($0.name) (\($0.reason); \($0.versions.joined(separator: ", "))\($0.negotiated ? "; negotiated" : ""))" }
             let count = entries.count == 1 ? "1 \(kind) suite" : "\(entries.count) \(kind) suites"
             findings.append(Finding(.tlsWeakCipher, severity: severity, message: "\(count) accepted: \(items.joined(separator: ", ")); \(role.reason)"))
         }
         return findings
+    }
+
+    /// How a suite the probe found is judged on a port of this role: as accepted there, and, when mxcheck's own
+    /// client negotiated it, never more leniently than as negotiated. Nil: the suite has no weakness.
+    /// The findings and the text output's per-suite labels both judge by this.
+    public static func verdict(for suite: CipherSuite, role: PortRole, negotiated: Bool) -> (severity: Severity, weakness: CipherSuite.Weakness)? {
+        let accepted = suite.judged(.accepted(role))
+        guard negotiated, let asNegotiated = suite.judged(.negotiated), asNegotiated.severity > (accepted?.severity ?? .info) else {
+            return accepted
+        }
+        return asNegotiated
+    }
+
+    /// The word for a weak suite judged at this severity, in messages and text output alike.
+    public static func suiteLabel(_ severity: Severity) -> String {
+        severity == .critical ? "insecure" : "weak"
     }
 
     static func list(_ names: [String]) -> String {

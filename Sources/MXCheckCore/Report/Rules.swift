@@ -24,6 +24,17 @@ public struct RuleSettings: Sendable {
     }
 }
 
+/// The thresholds several rules judge by, each in one place (docs/findings.md gives the reasons).
+public enum RuleThresholds {
+    /// A finite-field DH group below this many bits is tls.weak_dh, negotiated or found by a probe: under the
+    /// 112 bits of security OpenSSL's security level 2 asks for, and smaller than RFC 7919's smallest group.
+    public static let minimumDHBits = 2048
+    /// An RSA or DSA certificate key below this many bits is cert.weak_key (security level 2 again).
+    public static let minimumRSAKeyBits = 2048
+    /// An EC certificate key below this many bits is cert.weak_key.
+    public static let minimumECKeyBits = 224
+}
+
 /// Observation → findings. Pure functions of their inputs.
 public enum Rules {
     public static func findings(for observation: Observation, settings: RuleSettings) -> [Finding] {
@@ -100,7 +111,7 @@ public enum Rules {
         if let suite = CipherSuite.named(tls.cipher), let verdict = suite.judged(.negotiated) {
             findings.append(Finding(.tlsWeakCipher, severity: verdict.severity, message: "\(tls.cipher) negotiated: \(suite.reason(for: verdict.weakness))"))
         }
-        if let group = tls.group, let bits = tls.keyExchangeBits, isFiniteFieldDH(group: group, cipher: tls.cipher), bits < 2048 {
+        if let group = tls.group, let bits = tls.keyExchangeBits, isFiniteFieldDH(group: group, cipher: tls.cipher), bits < RuleThresholds.minimumDHBits {
             findings.append(Finding(.tlsWeakDH, message: "DHE key exchange with a \(bits)-bit group"))
         }
         return findings
@@ -157,8 +168,8 @@ public enum Rules {
     /// Under 112 bits of security, what OpenSSL's security level 2 refuses.
     static func hasWeakKey(_ certificate: CertificateFacts) -> Bool {
         switch certificate.keyType {
-        case "RSA", "DSA": return certificate.keyBits < 2048
-        case "EC": return certificate.keyBits < 224
+        case "RSA", "DSA": return certificate.keyBits < RuleThresholds.minimumRSAKeyBits
+        case "EC": return certificate.keyBits < RuleThresholds.minimumECKeyBits
         default: return false
         }
     }

@@ -95,7 +95,7 @@ public struct TextReport: Sendable {
     }
 
     /// Protocols on one line, then each version's suites one a line, weak ones marked, then the groups.
-    func probeLines(_ probe: ProbeResult) -> [String] {
+    func probeLines(_ probe: ProbeResult, role: PortRole, negotiated: NegotiatedTLS?) -> [String] {
         func pad(_ key: String) -> String { "  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) }
         var lines: [String] = []
         let versions = ProtocolVersion.allCases.map { version -> String in
@@ -120,9 +120,9 @@ public struct TextReport: Sendable {
             let width = list.suites.map(\.count).max() ?? 0
             for name in list.suites.map(safe) {
                 var line = pad("") + "  " + name
-                if let suite = CipherSuite.named(name), let weakness = suite.weakness, let severity = suite.findingSeverity {
+                if let suite = CipherSuite.named(name), let (severity, weakness) = ProbeRules.verdict(for: suite, role: role, negotiated: name == negotiated?.cipher).map({ ($0.severity, $0.weakness) }) {
                     line = pad("") + "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                        + paint("\(severity == .critical ? "insecure" : "weak"): \(weakness.reason)", severity == .critical ? "31" : "33")
+                        + paint("\(ProbeRules.suiteLabel(severity)): \(suite.reason(for: weakness))", severity == .critical ? "31" : (severity == .warning ? "33" : "36"))
                 }
                 lines.append(line)
             }
@@ -167,7 +167,7 @@ public struct TextReport: Sendable {
             row("tls", text)
         }
         if let probe = observation.probe {
-            lines += probeLines(probe)
+            lines += probeLines(probe, role: report.role.role, negotiated: observation.tls)
         }
         if let leaf = observation.chain.first {
             row("cert", leaf.subject.isEmpty ? "(empty subject)" : safe(leaf.subject))
