@@ -126,7 +126,7 @@ final class ProbeRulesTests: XCTestCase {
     func testTheNegotiatedSuiteIsNeverJudgedMoreLeniently() {
         // A relay whose own choice for a modern client is static RSA: the negotiated suite keeps its warning.
         let probed = result([.tls12: true], [.tls12: ["TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_DH_anon_WITH_AES_128_CBC_SHA"]])
-        let negotiated = NegotiatedTLS(version: "TLSv1.2", cipher: "TLS_RSA_WITH_AES_128_GCM_SHA256", group: nil, keyExchangeBits: nil, chainDER: [])
+        let negotiated = NegotiatedTLS(version: .tls12, cipher: "TLS_RSA_WITH_AES_128_GCM_SHA256", group: nil, keyExchangeBits: nil, chainDER: [])
         let weak = judge(probed, relay25, negotiated: negotiated).filter { $0.id == .tlsWeakCipher }
         XCTAssertEqual(weak.map(\.severity), [.warning, .info])
         XCTAssertTrue(weak[0].message.contains("TLS_RSA_WITH_AES_128_GCM_SHA256 (no forward secrecy; TLSv1.2; negotiated)"), weak[0].message)
@@ -140,7 +140,7 @@ final class ProbeRulesTests: XCTestCase {
         XCTAssertEqual(judge(result([.tls12: true], dhBits: RuleThresholds.minimumDHBits - 1)).map(\.id), [.tlsWeakDH])
         XCTAssertEqual(judge(result([.tls12: true], dhBits: RuleThresholds.minimumDHBits)), [])
         func negotiated(_ bits: Int) -> [FindingID] {
-            Rules.protocolFindings(NegotiatedTLS(version: "TLSv1.2", cipher: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", group: "dh\(bits)", keyExchangeBits: bits, chainDER: [])).map(\.id)
+            Rules.protocolFindings(NegotiatedTLS(version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", group: "dh\(bits)", keyExchangeBits: bits, chainDER: [])).map(\.id)
         }
         XCTAssertEqual(negotiated(RuleThresholds.minimumDHBits - 1), [.tlsWeakDH])
         XCTAssertEqual(negotiated(RuleThresholds.minimumDHBits), [])
@@ -164,7 +164,7 @@ final class ProbeRulesTests: XCTestCase {
         func render(port: UInt16) -> (text: String, findings: [Finding]) {
             var observation = Observation(endpoint: Endpoint(
                 host: "mx.example.com", address: "192.0.2.1", port: port, tls: .starttls, serverName: "mx.example.com", referenceIdentity: "mx.example.com"))
-            observation.tls = NegotiatedTLS(version: "TLSv1.2", cipher: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", group: "x25519", keyExchangeBits: 253, chainDER: [])
+            observation.tls = NegotiatedTLS(version: .tls12, cipher: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", group: "x25519", keyExchangeBits: 253, chainDER: [])
             observation.probe = result([.tls12: true], [.tls12: suites])
             let report = EndpointReport(observation: observation, settings: RuleSettings(now: Date()))
             return (TextReport(colour: false).render(report), report.findings.filter { $0.id == .tlsWeakCipher })

@@ -34,8 +34,8 @@ public enum ProbeRules {
             for name in result.ciphers[version.rawValue]?.suites ?? [] { pairs.append((version.rawValue, name)) }
         }
         // The negotiated suite counts even if the enumeration missed it (a probe cut short).
-        if let negotiated, !result.ciphers.isEmpty, !pairs.contains(where: { $0 == (negotiated.version, negotiated.cipher) }) {
-            pairs.append((negotiated.version, negotiated.cipher))
+        if let negotiated, !result.ciphers.isEmpty, !pairs.contains(where: { $0 == (negotiated.version.rawValue, negotiated.cipher) }) {
+            pairs.append((negotiated.version.rawValue, negotiated.cipher))
         }
         struct Entry {
             var name: String

@@ -101,11 +101,11 @@ public enum Rules {
     static func protocolFindings(_ tls: NegotiatedTLS) -> [Finding] {
         var findings: [Finding] = []
         switch tls.version {
-        case "TLSv1.0", "TLSv1.1":
+        case .tls10, .tls11:
             findings.append(Finding(.tlsLegacyProtocol, message: "\(tls.version) negotiated: the server offers nothing newer"))
-        case "SSLv3", "SSLv2":
+        case .sslv3, .sslv2:
             findings.append(Finding(.tlsObsoleteProtocol, message: "\(tls.version) negotiated"))
-        default:
+        case .tls12, .tls13:
             break
         }
         if let suite = CipherSuite.named(tls.cipher), let verdict = suite.judged(.negotiated) {
@@ -168,8 +168,8 @@ public enum Rules {
     /// Under 112 bits of security, what OpenSSL's security level 2 refuses.
     static func hasWeakKey(_ certificate: CertificateFacts) -> Bool {
         switch certificate.keyType {
-        case "RSA", "DSA": return certificate.keyBits < RuleThresholds.minimumRSAKeyBits
-        case "EC": return certificate.keyBits < RuleThresholds.minimumECKeyBits
+        case .rsa, .dsa: return certificate.keyBits < RuleThresholds.minimumRSAKeyBits
+        case .ec: return certificate.keyBits < RuleThresholds.minimumECKeyBits
         default: return false
         }
     }

@@ -159,7 +159,7 @@ public struct TextReport: Sendable {
             row("starttls", text)
         }
         if let tls = observation.tls {
-            var text = "\(safe(tls.version))  \(safe(tls.cipher))"
+            var text = "\(tls.version.rawValue)  \(safe(tls.cipher))"
             if let group = tls.group {
                 let finiteField = Rules.isFiniteFieldDH(group: group, cipher: tls.cipher)
                 text += "  \(safe(group))" + (finiteField ? tls.keyExchangeBits.map { " (\($0) bits)" } ?? "" : "")
@@ -178,7 +178,7 @@ public struct TextReport: Sendable {
             }
             let days = Rules.daysRemaining(leaf, now: report.now)
             row("", "valid \(JSONDates.format(leaf.notBefore).prefix(10)) to \(JSONDates.format(leaf.notAfter).prefix(10)) (\(days < 0 ? "expired" : Rules.days(days) + " left"))")
-            row("", "\(safe(leaf.keyType)) \(leaf.keyBits) bits, \(safe(leaf.signatureAlgorithm)), chain of \(observation.chain.count) sent")
+            row("", "\(safe(leaf.keyType.name)) \(leaf.keyBits) bits, \(safe(leaf.signatureAlgorithm)), chain of \(observation.chain.count) sent")
             let trust = observation.verification?.trusted == true ? paint("trusted", "32") : paint("not trusted", "31")
             let reference = safe(endpoint.referenceIdentity)
             let match = report.hostnameMatch == true ? "name \(reference) matches" : paint("name \(reference) does not match", "31")

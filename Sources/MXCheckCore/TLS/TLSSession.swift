@@ -29,8 +29,8 @@ public final class TLSClientContext: @unchecked Sendable {
 
 /// What the handshake settled on.
 public struct NegotiatedTLS: Sendable, Equatable {
-    /// `TLSv1.0` ... `TLSv1.3` (`SSLv3` if ever).
-    public var version: String
+    /// TLS 1.0 to 1.3, the versions the client context allows.
+    public var version: ProtocolVersion
     /// The IANA name of the cipher suite.
     public var cipher: String
     /// The key-exchange group by its IANA name ("x25519", "secp256r1", "ffdhe2048", "X25519MLKEM768"), or
@@ -41,7 +41,7 @@ public struct NegotiatedTLS: Sendable, Equatable {
     /// The certificates as the server sent them, leaf first, DER.
     public var chainDER: [[UInt8]]
 
-    public init(version: String, cipher: String, group: String?, keyExchangeBits: Int?, chainDER: [[UInt8]]) {
+    public init(version: ProtocolVersion, cipher: String, group: String?, keyExchangeBits: Int?, chainDER: [[UInt8]]) {
         self.version = version
         self.cipher = cipher
         self.group = group
@@ -49,7 +49,7 @@ public struct NegotiatedTLS: Sendable, Equatable {
         self.chainDER = chainDER
     }
 
-    public init(version: String, cipher: String, keyExchangeGroup: KeyExchangeGroup?, keyExchangeBits: Int?, chainDER: [[UInt8]]) {
+    public init(version: ProtocolVersion, cipher: String, keyExchangeGroup: KeyExchangeGroup?, keyExchangeBits: Int?, chainDER: [[UInt8]]) {
         self.init(version: version, cipher: cipher, group: keyExchangeGroup?.name, keyExchangeBits: keyExchangeBits, chainDER: chainDER)
     }
 
@@ -243,8 +243,8 @@ final class TLSSession {
     }
 
     var negotiated: NegotiatedTLS {
-        var version = SSL_get_version(ssl).map { String(cString: $0) } ?? "unknown"
-        if version == "TLSv1" { version = "TLSv1.0" }
+        // The context's bounds (TLS 1.0 to OpenSSL's highest, 1.3) leave no other version to negotiate.
+        let version = ProtocolVersion(wireValue: UInt16(truncatingIfNeeded: SSL_version(ssl))) ?? .tls13
         let cipherPointer = SSL_get_current_cipher(ssl)
         let cipher = cipherPointer.flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) }
             ?? cipherPointer.flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "unknown"
