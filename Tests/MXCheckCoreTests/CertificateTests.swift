@@ -66,7 +66,7 @@ final class CertificateTests: XCTestCase {
         let verification = store.verify(chainDER: chain, at: now)
         XCTAssertFalse(verification.trusted)
         var observation = Observation(endpoint: Endpoint(host: "mx.fixture.example", address: "192.0.2.25", port: 25, tls: .starttls, serverName: "mx.fixture.example", referenceIdentity: "mx.fixture.example"))
-        observation.tls = NegotiatedTLS(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", group: "X25519", keyExchangeBits: 253, chainDER: chain)
+        observation.tls = NegotiatedTLS(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", group: KeyExchangeGroup(name: "x25519"), keyExchangeBits: 253, chainDER: chain)
         observation.chain = [try CertificateFacts(der: chain[0])]
         observation.verification = verification
         let report = EndpointReport(observation: observation, settings: RuleSettings(now: now))
@@ -109,7 +109,7 @@ final class CertificateTests: XCTestCase {
             var observation = Observation(endpoint: Endpoint(
                 host: "mx.fixture.example", address: "192.0.2.25", port: 25, tls: .starttls, serverName: "mx.fixture.example",
                 referenceIdentity: "mx.fixture.example"))
-            observation.tls = NegotiatedTLS(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", group: "x25519", keyExchangeBits: 253, chainDER: [])
+            observation.tls = NegotiatedTLS(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", group: KeyExchangeGroup(name: "x25519"), keyExchangeBits: 253, chainDER: [])
             observation.chain = chain
             observation.verification = ChainVerification(errors: errors)
             return EndpointReport(observation: observation, settings: RuleSettings(now: now)).findings.map(\.id).sorted { $0.rawValue < $1.rawValue }

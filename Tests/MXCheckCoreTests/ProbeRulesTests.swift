@@ -140,7 +140,7 @@ final class ProbeRulesTests: XCTestCase {
         XCTAssertEqual(judge(result([.tls12: true], dhBits: RuleThresholds.minimumDHBits - 1)).map(\.id), [.tlsWeakDH])
         XCTAssertEqual(judge(result([.tls12: true], dhBits: RuleThresholds.minimumDHBits)), [])
         func negotiated(_ bits: Int) -> [FindingID] {
-            Rules.protocolFindings(NegotiatedTLS(version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", group: "dh\(bits)", keyExchangeBits: bits, chainDER: [])).map(\.id)
+            Rules.protocolFindings(NegotiatedTLS(version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", group: KeyExchangeGroup(name: "dh\(bits)"), keyExchangeBits: bits, chainDER: [])).map(\.id)
         }
         XCTAssertEqual(negotiated(RuleThresholds.minimumDHBits - 1), [.tlsWeakDH])
         XCTAssertEqual(negotiated(RuleThresholds.minimumDHBits), [])
@@ -164,7 +164,7 @@ final class ProbeRulesTests: XCTestCase {
         func render(port: UInt16) -> (text: String, findings: [Finding]) {
             var observation = Observation(endpoint: Endpoint(
                 host: "mx.example.com", address: "192.0.2.1", port: port, tls: .starttls, serverName: "mx.example.com", referenceIdentity: "mx.example.com"))
-            observation.tls = NegotiatedTLS(version: .tls12, cipher: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", group: "x25519", keyExchangeBits: 253, chainDER: [])
+            observation.tls = NegotiatedTLS(version: .tls12, cipher: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", group: KeyExchangeGroup(name: "x25519"), keyExchangeBits: 253, chainDER: [])
             observation.probe = result([.tls12: true], [.tls12: suites])
             let report = EndpointReport(observation: observation, settings: RuleSettings(now: Date()))
             return (TextReport(colour: false).render(report), report.findings.filter { $0.id == .tlsWeakCipher })

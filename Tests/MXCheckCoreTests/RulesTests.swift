@@ -26,7 +26,7 @@ final class RulesTests: XCTestCase {
 
     private func observe(
         _ chain: [CertificateFacts], errors: [VerifyError] = [], version: ProtocolVersion = .tls13,
-        cipher: String = "TLS_AES_256_GCM_SHA384", group: String? = "X25519", bits: Int? = 253, reference: String = "mx.example.com"
+        cipher: String = "TLS_AES_256_GCM_SHA384", group: KeyExchangeGroup? = KeyExchangeGroup(name: "x25519"), bits: Int? = 253, reference: String = "mx.example.com"
     ) -> Observation {
         var observation = Observation(endpoint: Endpoint(
             host: reference, address: "192.0.2.1", port: 25, tls: .starttls, serverName: reference, referenceIdentity: reference))
@@ -134,9 +134,9 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(kRSA.first?.severity, .warning)
         XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_RSA_WITH_3DES_EDE_CBC_SHA")), ["tls.weak_cipher"])
         XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_DH_anon_WITH_AES_128_CBC_SHA")), ["tls.weak_cipher"])
-        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", group: "secp256r1", bits: 256)), [])
-        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", group: "DH", bits: 1024)), ["tls.weak_dh"])
-        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", group: "ffdhe2048", bits: 2048)), [])
+        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", group: KeyExchangeGroup(name: "secp256r1"), bits: 256)), [])
+        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", group: .unlisted("DH"), bits: 1024)), ["tls.weak_dh"])
+        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", group: KeyExchangeGroup(name: "ffdhe2048"), bits: 2048)), [])
     }
 
     func testRoleDecidesHowAcceptedSuitesAreJudged() {

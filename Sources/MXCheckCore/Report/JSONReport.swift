@@ -63,7 +63,7 @@ public enum JSONReport {
         ])
         object["tls"] = observation.tls.map { tls in
             .object([
-                "version": .string(tls.version.rawValue), "cipher": .string(tls.cipher), "group": JSONValue(tls.group),
+                "version": .string(tls.version.rawValue), "cipher": .string(tls.cipher), "group": JSONValue(tls.group?.name),
                 "keyExchangeBits": JSONValue(tls.keyExchangeBits),
             ])
         } ?? .null

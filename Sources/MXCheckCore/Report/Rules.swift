@@ -117,9 +117,9 @@ public enum Rules {
         return findings
     }
 
-    /// An `ffdhe*` or `dh<bits>` group (the group table's spelling), or a DHE suite.
-    static func isFiniteFieldDH(group: String, cipher: String) -> Bool {
-        KeyExchangeGroup(name: group)?.isFiniteField == true || cipher.contains("_DHE_")
+    /// An `ffdhe*` or `dh<bits>` group, or a DHE suite.
+    static func isFiniteFieldDH(group: KeyExchangeGroup, cipher: String) -> Bool {
+        group.isFiniteField || cipher.contains("_DHE_")
     }
 
     static func certificateFindings(

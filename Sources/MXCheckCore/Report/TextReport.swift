@@ -162,7 +162,7 @@ public struct TextReport: Sendable {
             var text = "\(tls.version.rawValue)  \(safe(tls.cipher))"
             if let group = tls.group {
                 let finiteField = Rules.isFiniteFieldDH(group: group, cipher: tls.cipher)
-                text += "  \(safe(group))" + (finiteField ? tls.keyExchangeBits.map { " (\($0) bits)" } ?? "" : "")
+                text += "  \(safe(group.name))" + (finiteField ? tls.keyExchangeBits.map { " (\($0) bits)" } ?? "" : "")
             }
             row("tls", text)
         }
