@@ -146,6 +146,18 @@ final class ProbeRulesTests: XCTestCase {
         XCTAssertEqual(negotiated(RuleThresholds.minimumDHBits), [])
     }
 
+    /// One judgement per version, whether mxcheck's client negotiated it or a probe found it accepted.
+    func testEachVersionIsJudgedOnceForProbeAndNegotiation() {
+        XCTAssertEqual(ProtocolVersion.allCases.map { Rules.protocolFinding(for: $0) },
+                       [.tlsObsoleteProtocol, .tlsObsoleteProtocol, .tlsLegacyProtocol, .tlsLegacyProtocol, nil, nil])
+        for version in ProtocolVersion.allCases {
+            let accepted = judge(result([version: true])).map(\.id)
+            let negotiated = Rules.protocolFindings(NegotiatedTLS(version: version, cipher: "TLS_AES_128_GCM_SHA256", group: nil, keyExchangeBits: nil, chainDER: [])).map(\.id)
+            XCTAssertEqual(accepted, Rules.protocolFinding(for: version).map { [$0] } ?? [], "\(version)")
+            XCTAssertEqual(negotiated, accepted, "\(version)")
+        }
+    }
+
     func testTheVerdictOfOneSuiteAndItsLabel() {
         guard let anonymous = CipherSuite.named("TLS_DH_anon_WITH_AES_128_CBC_SHA"), let staticRSA = CipherSuite.named("TLS_RSA_WITH_AES_128_GCM_SHA256"),
               let modern = CipherSuite.named("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256") else { return XCTFail("suites missing from the table") }

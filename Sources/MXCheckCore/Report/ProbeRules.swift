@@ -7,11 +7,12 @@ public enum ProbeRules {
         for result: ProbeResult, role: AssumedRole = AssumedRole(explicit: nil, port: 25, domainMode: false), negotiated: NegotiatedTLS? = nil
     ) -> [Finding] {
         var findings: [Finding] = []
-        let obsolete = [ProtocolVersion.sslv2, .sslv3].filter { result.accepts($0) == true }
+        let accepted = ProtocolVersion.allCases.filter { result.accepts($0) == true }
+        let obsolete = accepted.filter { Rules.protocolFinding(for: $0) == .tlsObsoleteProtocol }
         if !obsolete.isEmpty {
             findings.append(Finding(.tlsObsoleteProtocol, message: "\(list(obsolete.map(\.rawValue))) accepted"))
         }
-        let legacy = [ProtocolVersion.tls10, .tls11].filter { result.accepts($0) == true }
+        let legacy = accepted.filter { Rules.protocolFinding(for: $0) == .tlsLegacyProtocol }
         if !legacy.isEmpty {
             findings.append(Finding(.tlsLegacyProtocol, message: "\(list(legacy.map(\.rawValue))) accepted"))
         }

@@ -100,12 +100,12 @@ public enum Rules {
 
     static func protocolFindings(_ tls: NegotiatedTLS) -> [Finding] {
         var findings: [Finding] = []
-        switch tls.version {
-        case .tls10, .tls11:
+        switch protocolFinding(for: tls.version) {
+        case .tlsLegacyProtocol?:
             findings.append(Finding(.tlsLegacyProtocol, message: "\(tls.version) negotiated: the server offers nothing newer"))
-        case .sslv3, .sslv2:
+        case .tlsObsoleteProtocol?:
             findings.append(Finding(.tlsObsoleteProtocol, message: "\(tls.version) negotiated"))
-        case .tls12, .tls13:
+        default:
             break
         }
         if let suite = CipherSuite.named(tls.cipher), let verdict = suite.judged(.negotiated) {
@@ -115,6 +115,16 @@ public enum Rules {
             findings.append(Finding(.tlsWeakDH, message: "DHE key exchange with a \(bits)-bit group"))
         }
         return findings
+    }
+
+    /// The one judgement of a protocol version, negotiated or accepted: SSLv2 and SSLv3 are obsolete (broken),
+    /// TLS 1.0 and 1.1 legacy (deprecated by RFC 8996); nil for TLS 1.2 and 1.3.
+    public static func protocolFinding(for version: ProtocolVersion) -> FindingID? {
+        switch version {
+        case .sslv2, .sslv3: return .tlsObsoleteProtocol
+        case .tls10, .tls11: return .tlsLegacyProtocol
+        case .tls12, .tls13: return nil
+        }
     }
 
     /// An `ffdhe*` or `dh<bits>` group, or a DHE suite.

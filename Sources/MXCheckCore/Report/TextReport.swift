@@ -35,12 +35,16 @@ public struct TextReport: Sendable {
     }
 
     private func label(_ severity: Severity) -> String {
-        let text = severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
+        paint(severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0), colour(of: severity))
+    }
+
+    /// The one colour of each severity, wherever the text marks one.
+    func colour(of severity: Severity) -> String {
         switch severity {
-        case .info: return paint(text, "36")
-        case .warning: return paint(text, "33")
-        case .critical: return paint(text, "31")
-        case .unknown: return paint(text, "35")
+        case .info: return "36"
+        case .warning: return "33"
+        case .critical: return "31"
+        case .unknown: return "35"
         }
     }
 
@@ -101,9 +105,9 @@ public struct TextReport: Sendable {
         let versions = ProtocolVersion.allCases.map { version -> String in
             switch probe.accepts(version) {
             case true?:
-                switch version {
-                case .sslv2, .sslv3: return "\(version.rawValue) " + paint("yes (obsolete)", "31")
-                case .tls10, .tls11: return "\(version.rawValue) " + paint("yes (legacy)", "33")
+                switch Rules.protocolFinding(for: version) {
+                case .tlsObsoleteProtocol?: return "\(version.rawValue) " + paint("yes (obsolete)", colour(of: .critical))
+                case .tlsLegacyProtocol?: return "\(version.rawValue) " + paint("yes (legacy)", colour(of: .warning))
                 default: return "\(version.rawValue) yes"
                 }
             case false?: return "\(version.rawValue) no"
@@ -122,7 +126,7 @@ public struct TextReport: Sendable {
                 var line = pad("") + "  " + name
                 if let suite = CipherSuite.named(name), let (severity, weakness) = ProbeRules.verdict(for: suite, role: role, negotiated: name == negotiated?.cipher).map({ ($0.severity, $0.weakness) }) {
                     line = pad("") + "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                        + paint("\(ProbeRules.suiteLabel(severity)): \(suite.reason(for: weakness))", severity == .critical ? "31" : (severity == .warning ? "33" : "36"))
+                        + paint("\(ProbeRules.suiteLabel(severity)): \(suite.reason(for: weakness))", colour(of: severity))
                 }
                 lines.append(line)
             }
