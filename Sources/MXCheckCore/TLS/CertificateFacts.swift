@@ -13,7 +13,7 @@ public struct CertificateFacts: Sendable, Equatable {
     public var dnsNames: [String]
     /// Every iPAddress SAN, as text.
     public var ipAddresses: [String]
-    /// RSA, EC, Ed25519, Ed448, DSA, or OpenSSL's name for anything else.
+    /// `RSA`, `EC`, `Ed25519`, `Ed448`, `DSA`, or OpenSSL's name for anything else.
     public var keyType: PublicKeyType
     public var keyBits: Int
     /// OpenSSL's long name, e.g. `sha256WithRSAEncryption`, `ecdsa-with-SHA256`.
