@@ -27,4 +27,13 @@ final class HeaderRulesTests: XCTestCase {
         XCTAssertEqual(findings[1].message, "hop 1: c [192.0.2.3] -> a used TLSv1.0")
         XCTAssertTrue(findings[2].message.hasSuffix(": mxcheck could not read this Received field"), findings[2].message)
     }
+
+    /// A hop's version gets the judgement mxcheck's own connection would: below TLS 1.2 is legacy.
+    func testEveryVersionBelowTLS12IsALegacyHop() {
+        for (version, legacy) in [("SSLv3", true), ("TLSv1", true), ("TLSv1.1", true), ("TLSv1.2", false), ("TLSv1.3", false)] {
+            let received = hop(0, "from c (c [192.0.2.3]) (using \(version) with cipher AES128-SHA (128/128 bits)) by a with ESMTPS; Tue, 1 Dec 2026 00:00:01 +0000")
+            XCTAssertNotNil(received.tls?.version, version)
+            XCTAssertEqual(HeaderRules.findings(for: [received]).map(\.id), legacy ? [.headersLegacyTLSHop] : [], version)
+        }
+    }
 }

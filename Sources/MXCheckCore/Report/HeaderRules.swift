@@ -14,7 +14,8 @@ enum HeaderRules {
             if hop.isPlaintextBetweenHosts {
                 findings.append(Finding(.headersPlaintextHop, message: "\(path) went without TLS (with \(hop.with ?? "?"))"))
             }
-            if hop.usedLegacyTLS, let version = hop.tls?.version {
+            // A hop's version is judged as mxcheck's own would be: anything below TLS 1.2.
+            if let version = hop.tls?.version, Rules.protocolFinding(for: version) != nil {
                 findings.append(Finding(.headersLegacyTLSHop, message: "\(path) used \(version.rawValue)"))
             }
         }
