@@ -30,18 +30,18 @@ public enum ProbeRules {
     /// One finding per severity, naming each weak suite once with its reason and the versions that accept it,
     /// and saying which role the accepted suites were judged by.
     static func cipherFindings(_ result: ProbeResult, role: AssumedRole, negotiated: NegotiatedTLS?) -> [Finding] {
-        var pairs: [(version: String, name: String)] = []
+        var pairs: [(version: ProtocolVersion, name: String)] = []
         for version in ProtocolVersion.allCases {
-            for name in result.ciphers[version.rawValue]?.suites ?? [] { pairs.append((version.rawValue, name)) }
+            for name in result.ciphers[version.rawValue]?.suites ?? [] { pairs.append((version, name)) }
         }
         // The negotiated suite counts even if the enumeration missed it (a probe cut short).
-        if let negotiated, !result.ciphers.isEmpty, !pairs.contains(where: { $0 == (negotiated.version.rawValue, negotiated.cipher) }) {
-            pairs.append((negotiated.version.rawValue, negotiated.cipher))
+        if let negotiated, !result.ciphers.isEmpty, !pairs.contains(where: { $0 == (negotiated.version, negotiated.cipher) }) {
+            pairs.append((negotiated.version, negotiated.cipher))
         }
         struct Entry {
             var name: String
             var reason: String
-            var versions: [String]
+            var versions: [ProtocolVersion]
             var negotiated: Bool
         }
         var bySeverity: [Severity: [Entry]] = [:]
@@ -60,7 +60,7 @@ public enum ProbeRules {
         for severity in [Severity.critical, .warning, .info] {
             guard let entries = bySeverity[severity], !entries.isEmpty else { continue }
             let kind = suiteLabel(severity)
-            let items = entries.map { "\($0.name) (\($0.reason); \($0.versions.joined(separator: ", "))\($0.negotiated ? "; negotiated" : ""))" }
+            let items = entries.map { "\($0.name) (\($0.reason); \($0.versions.map(\.rawValue).joined(separator: ", "))\($0.negotiated ? "; negotiated" : ""))" }
             let count = entries.count == 1 ? "1 \(kind) suite" : "\(entries.count) \(kind) suites"
             findings.append(Finding(.tlsWeakCipher, severity: severity, message: "\(count) accepted: \(items.joined(separator: ", ")); \(role.reason)"))
         }
