@@ -112,12 +112,18 @@ final class ProbeCommandTests: EndToEndTestCase {
         XCTAssertTrue(protocols.values.contains { $0 is NSNull }, "versions the server would not let us probe are null, not false: \(protocols)")
     }
 
+    /// Each weak suite is labelled as its finding judges it on the port's role (a lab port is a relay by default).
     func testTextShowsTheSuitesWithWeakOnesMarked() throws {
         let target = try lab.case("legacy_tls")
         let result = mxcheck(["smtp", "--ciphers", "--ca-file", lab.rootCA, target.target])
         XCTAssertTrue(result.stdout.contains("TLSv1.0 yes (legacy)"), result.stdout)
         XCTAssertTrue(result.stdout.contains("TLS_DH_anon_WITH_AES_256_CBC_SHA"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("insecure: anonymous"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("weak: anonymous"), "info on a relay: \(result.stdout)")
+        XCTAssertFalse(result.stdout.contains("insecure:"), "no critical suite on a relay: \(result.stdout)")
         XCTAssertTrue(result.stdout.contains("weak: no forward secrecy"), result.stdout)
+        let submission = mxcheck(["smtp", "--ciphers", "--role", "submission", "--ca-file", lab.rootCA, target.target])
+        XCTAssertTrue(submission.stdout.contains("insecure: anonymous"), submission.stdout)
+        XCTAssertTrue(submission.stdout.contains("weak: no forward secrecy"), submission.stdout)
+        XCTAssertFalse(submission.stdout.contains("weak: anonymous"), submission.stdout)
     }
 }

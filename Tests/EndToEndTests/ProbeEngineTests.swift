@@ -18,7 +18,7 @@ final class ProbeEngineTests: XCTestCase {
     // MARK: cases
 
     func testPostfixDefaults() throws {
-        let (result, target) = try probe("valid", knownAccepted: "TLSv1.3")
+        let (result, target) = try probe("valid", knownAccepted: .tls13)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         XCTAssertEqual(result.accepts(.sslv2), false)
         XCTAssertEqual(result.accepts(.sslv3), false)
@@ -35,7 +35,7 @@ final class ProbeEngineTests: XCTestCase {
     }
 
     func testLegacyOnlyServer() throws {
-        let (result, target) = try probe("legacy_tls", knownAccepted: "TLSv1.1")
+        let (result, target) = try probe("legacy_tls", knownAccepted: .tls11)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         XCTAssertEqual(result.accepts(.tls10), true)
         XCTAssertEqual(result.accepts(.tls11), true)
@@ -51,7 +51,7 @@ final class ProbeEngineTests: XCTestCase {
     }
 
     func testTLS13OnlyServer() throws {
-        let (result, target) = try probe("tls13_only", knownAccepted: "TLSv1.3")
+        let (result, target) = try probe("tls13_only", knownAccepted: .tls13)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         for version in ProtocolVersion.allCases {
             XCTAssertEqual(result.accepts(version), version == .tls13, version.rawValue)
@@ -65,7 +65,7 @@ final class ProbeEngineTests: XCTestCase {
     }
 
     func testDHE1024IsAWeakDHFinding() throws {
-        let (result, target) = try probe("dhe1024", knownAccepted: "TLSv1.2")
+        let (result, target) = try probe("dhe1024", knownAccepted: .tls12)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         XCTAssertEqual(result.dhBits, 1024)
         XCTAssertEqual(result.accepts(.tls13), false)
@@ -84,7 +84,7 @@ final class ProbeEngineTests: XCTestCase {
         guard lab.cases["server_order"] != nil else {
             throw XCTSkip("the lab has no server_order case (master.cf: smtpd -o tls_preempt_cipherlist=yes)")
         }
-        let (result, target) = try probe("server_order", knownAccepted: "TLSv1.3")
+        let (result, target) = try probe("server_order", knownAccepted: .tls13)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         for (version, list) in result.ciphers where list.suites.count >= 2 {
             XCTAssertEqual(list.serverOrder, true, version)
@@ -98,8 +98,8 @@ final class ProbeEngineTests: XCTestCase {
 
     /// `--protocols` alone: one probe per version not already known, at most 7 beyond the basic check.
     func testProtocolsAloneProbesEachVersionOnce() throws {
-        let (full, _) = try probe("valid", knownAccepted: "TLSv1.3")
-        let (quick, _) = try probe("valid", ciphers: false, knownAccepted: "TLSv1.3")
+        let (full, _) = try probe("valid", knownAccepted: .tls13)
+        let (quick, _) = try probe("valid", ciphers: false, knownAccepted: .tls13)
         XCTAssertFalse(quick.incomplete, "\(quick.incompleteReasons)")
         XCTAssertEqual(quick.protocols, full.protocols)
         XCTAssertLessThanOrEqual(quick.connections, 7)
@@ -136,7 +136,7 @@ final class ProbeEngineTests: XCTestCase {
     // MARK: helpers
 
     private func probe(
-        _ name: String, ciphers: Bool = true, knownAccepted: String? = nil, backoff: [Double] = [1, 2, 4]
+        _ name: String, ciphers: Bool = true, knownAccepted: ProtocolVersion? = nil, backoff: [Double] = [1, 2, 4]
     ) throws -> (ProbeResult, Lab.Case) {
         let target = try lab.case(name)
         let endpoint = Endpoint(

@@ -70,7 +70,7 @@ final class CertificateNamesTests: XCTestCase {
         var observation = Observation(endpoint: Endpoint(
             host: "mx.names.example", address: "192.0.2.25", port: 25, tls: .starttls, serverName: "mx.names.example",
             referenceIdentity: "mx.names.example"))
-        observation.tls = NegotiatedTLS(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", group: "x25519", keyExchangeBits: 253, chainDER: [der])
+        observation.tls = NegotiatedTLS(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", group: KeyExchangeGroup(name: "x25519"), keyExchangeBits: 253, chainDER: [der])
         observation.chain = [try CertificateFacts(der: der)]
         observation.verification = ChainVerification(errors: [])
         let ids = EndpointReport(observation: observation, settings: RuleSettings(now: Date())).findings.map(\.id)

@@ -25,7 +25,7 @@ final class CertificateTests: XCTestCase {
         XCTAssertEqual(facts.commonName, "mx.fixture.example")
         XCTAssertEqual(facts.dnsNames, ["mx.fixture.example", "*.fixture.example"])
         XCTAssertEqual(facts.ipAddresses, ["192.0.2.25", "2001:db8::25"])
-        XCTAssertEqual(facts.keyType, "RSA")
+        XCTAssertEqual(facts.keyType, .rsa)
         XCTAssertEqual(facts.keyBits, 2048)
         XCTAssertEqual(facts.signatureAlgorithm, "ecdsa-with-SHA256")
         XCTAssertEqual(facts.notBefore, Self.date("2026-06-01T00:00:00Z"))
@@ -36,7 +36,7 @@ final class CertificateTests: XCTestCase {
 
     func testRootFacts() throws {
         let facts = try CertificateFacts(der: Self.der("root.pem"))
-        XCTAssertEqual(facts.keyType, "EC")
+        XCTAssertEqual(facts.keyType, .ec)
         XCTAssertEqual(facts.keyBits, 256)
         XCTAssertTrue(facts.selfSigned)
         XCTAssertEqual(facts.names, [])
@@ -66,7 +66,7 @@ final class CertificateTests: XCTestCase {
         let verification = store.verify(chainDER: chain, at: now)
         XCTAssertFalse(verification.trusted)
         var observation = Observation(endpoint: Endpoint(host: "mx.fixture.example", address: "192.0.2.25", port: 25, tls: .starttls, serverName: "mx.fixture.example", referenceIdentity: "mx.fixture.example"))
-        observation.tls = NegotiatedTLS(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", group: "X25519", keyExchangeBits: 253, chainDER: chain)
+        observation.tls = NegotiatedTLS(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", group: KeyExchangeGroup(name: "x25519"), keyExchangeBits: 253, chainDER: chain)
         observation.chain = [try CertificateFacts(der: chain[0])]
         observation.verification = verification
         let report = EndpointReport(observation: observation, settings: RuleSettings(now: now))
@@ -102,14 +102,14 @@ final class CertificateTests: XCTestCase {
             CertificateFacts(
                 subject: "CN=mx.fixture.example", issuer: "CN=Intermediate", commonName: "mx.fixture.example",
                 notBefore: Self.date("2026-06-01T00:00:00Z"), notAfter: Self.date("2026-12-01T00:00:00Z"),
-                dnsNames: ["mx.fixture.example"], ipAddresses: [], keyType: "RSA", keyBits: bits, signatureAlgorithm: signature,
+                dnsNames: ["mx.fixture.example"], ipAddresses: [], keyType: .rsa, keyBits: bits, signatureAlgorithm: signature,
                 sha256: String(repeating: "0", count: 64), selfSigned: selfSigned)
         }
         func ids(_ chain: [CertificateFacts], _ errors: [VerifyError]) -> [FindingID] {
             var observation = Observation(endpoint: Endpoint(
                 host: "mx.fixture.example", address: "192.0.2.25", port: 25, tls: .starttls, serverName: "mx.fixture.example",
                 referenceIdentity: "mx.fixture.example"))
-            observation.tls = NegotiatedTLS(version: "TLSv1.3", cipher: "TLS_AES_128_GCM_SHA256", group: "x25519", keyExchangeBits: 253, chainDER: [])
+            observation.tls = NegotiatedTLS(version: .tls13, cipher: "TLS_AES_128_GCM_SHA256", group: KeyExchangeGroup(name: "x25519"), keyExchangeBits: 253, chainDER: [])
             observation.chain = chain
             observation.verification = ChainVerification(errors: errors)
             return EndpointReport(observation: observation, settings: RuleSettings(now: now)).findings.map(\.id).sorted { $0.rawValue < $1.rawValue }

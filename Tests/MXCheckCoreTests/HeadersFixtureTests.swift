@@ -78,7 +78,7 @@ final class HeadersFixtureTests: XCTestCase {
         // TLSv1/SSLv3 is the cipher's class (SSL_CIPHER_get_version of OpenSSL 1.0), not the protocol.
         XCTAssertEqual(tls(hops[1]), [nil, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA", "256"])
         XCTAssertEqual(hops[1].encrypted, true)
-        XCTAssertFalse(hops[1].usedLegacyTLS)
+        XCTAssertFalse(trace.findings.contains { $0.id == .headersLegacyTLSHop && $0.message.hasPrefix("hop 1:") })
         XCTAssertEqual(tls(hops[2]), ["TLSv1.0", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "256"])
         XCTAssertEqual(hops[2].date.map(JSONDates.format), "2026-12-01T20:15:00Z")
         XCTAssertEqual(hops[3].encrypted, false)

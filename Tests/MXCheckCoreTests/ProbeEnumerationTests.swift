@@ -16,7 +16,7 @@ final class ProbeEnumerationTests: XCTestCase {
 
     func testFindsEverySuiteVersionAndGroup() {
         let server = SimulatedServer(Self.modern)
-        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.3")
+        let result = Prober.simulated(server).run(knownAccepted: .tls13)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         XCTAssertEqual(result.protocols, ["SSLv2": false, "SSLv3": false, "TLSv1.0": false, "TLSv1.1": false, "TLSv1.2": true, "TLSv1.3": true])
         XCTAssertEqual(Set(result.ciphers["TLSv1.2"]?.suites ?? []), Set(Self.modern.suites[.tls12] ?? []))
@@ -105,7 +105,7 @@ final class ProbeEnumerationTests: XCTestCase {
     /// Chains stop: n + 1 per batch of 128 candidates, one order probe per version, n + 1 for groups.
     func testConnectionCountIsNearTheLowerBound() {
         let server = SimulatedServer(Self.modern)
-        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.3")
+        let result = Prober.simulated(server).run(knownAccepted: .tls13)
         // TLS 1.2: 5 accepted + 3 refused batches (352 candidates) + 1 order; TLS 1.3: 3 + 1 + 1;
         // groups: 4 + 1 (TLS 1.3) and 2 + 1 (TLS 1.2); SSLv2 1; SSLv3, 1.0, 1.1 refuse at once (protocol_version).
         XCTAssertEqual(result.connections, (5 + 3 + 1) + (3 + 1 + 1) + (4 + 1) + (2 + 1) + 1 + 3)
@@ -115,7 +115,7 @@ final class ProbeEnumerationTests: XCTestCase {
     func testVersionAlertsInAnOddRecordVersionAreRefusals() {
         var config = Self.modern
         config.alertRecordVersion = 0xFEFD
-        let result = Prober.simulated(SimulatedServer(config), ciphers: false).run(knownAccepted: "TLSv1.3")
+        let result = Prober.simulated(SimulatedServer(config), ciphers: false).run(knownAccepted: .tls13)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         XCTAssertEqual(result.protocols, ["SSLv2": false, "SSLv3": false, "TLSv1.0": false, "TLSv1.1": false, "TLSv1.2": true, "TLSv1.3": true])
     }
@@ -126,7 +126,7 @@ final class ProbeEnumerationTests: XCTestCase {
         config.serverOrder = true
         config.groups13 = ["X25519MLKEM768", "x25519", "SecP256r1MLKEM768", "secp256r1"]
         let server = SimulatedServer(config)
-        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.3")
+        let result = Prober.simulated(server).run(knownAccepted: .tls13)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         XCTAssertEqual(Array(result.groups.prefix(4)), ["X25519MLKEM768", "x25519", "SecP256r1MLKEM768", "secp256r1"], "the server's order")
         let tls13 = server.allHellos.compactMap { try? ParsedClientHello($0) }.filter { $0.supportedVersions == [0x0304] }
@@ -141,7 +141,7 @@ final class ProbeEnumerationTests: XCTestCase {
             curves: ["secp256r1"])
         config.ffdhe12 = try ["ffdhe3072", "ffdhe2048", "ffdhe4096"].map { ($0, try FFDHEPrimes.prime($0)) }
         let server = SimulatedServer(config)
-        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.2")
+        let result = Prober.simulated(server).run(knownAccepted: .tls12)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         XCTAssertEqual(result.groups, ["secp256r1", "ffdhe2048", "ffdhe3072", "ffdhe4096"])
         XCTAssertEqual(result.dhBits, 2048)
@@ -160,7 +160,7 @@ final class ProbeEnumerationTests: XCTestCase {
         var config = SimulatedServer.Config(suites: [.tls12: ["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"]])
         config.dhPrime = try FFDHEPrimes.prime("ffdhe2048")
         let server = SimulatedServer(config)
-        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.2")
+        let result = Prober.simulated(server).run(knownAccepted: .tls12)
         XCTAssertFalse(result.incomplete, "\(result.incompleteReasons)")
         XCTAssertEqual(result.groups, ["ffdhe2048"])
         let ffdheOnly = server.allHellos.compactMap { try? ParsedClientHello($0) }.filter { hello in
@@ -174,7 +174,7 @@ final class ProbeEnumerationTests: XCTestCase {
         var config = SimulatedServer.Config(suites: [.tls12: ["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_AES_128_CBC_SHA"]])
         config.dhBits = 1024
         let server = SimulatedServer(config)
-        let result = Prober.simulated(server).run(knownAccepted: "TLSv1.2")
+        let result = Prober.simulated(server).run(knownAccepted: .tls12)
         XCTAssertEqual(result.groups, ["dh1024"])
         XCTAssertEqual(result.dhBits, 1024)
         XCTAssertFalse(server.allHellos.compactMap { try? ParsedClientHello($0) }.contains { hello in
@@ -184,7 +184,7 @@ final class ProbeEnumerationTests: XCTestCase {
 
     func testProtocolsAloneIsOneProbePerUnknownVersion() {
         let server = SimulatedServer(Self.modern)
-        let result = Prober.simulated(server, ciphers: false).run(knownAccepted: "TLSv1.3")
+        let result = Prober.simulated(server, ciphers: false).run(knownAccepted: .tls13)
         XCTAssertEqual(result.connections, 5)
         XCTAssertEqual(result.accepts(.tls13), true)
         XCTAssertEqual(result.accepts(.tls12), true)

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import MXCheckCore
 
@@ -125,7 +126,7 @@ final class ProbeRulesTests: XCTestCase {
     func testTheNegotiatedSuiteIsNeverJudgedMoreLeniently() {
         // A relay whose own choice for a modern client is static RSA: the negotiated suite keeps its warning.
         let probed = result([.tls12: true], [.tls12: ["TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_DH_anon_WITH_AES_128_CBC_SHA"]])
-        let negotiated = NegotiatedTLS(version: "TLSv1.2", cipher: "TLS_RSA_WITH_AES_128_GCM_SHA256", group: nil, keyExchangeBits: nil, chainDER: [])
+        let negotiated = NegotiatedTLS(version: .tls12, cipher: "TLS_RSA_WITH_AES_128_GCM_SHA256", group: nil, keyExchangeBits: nil, chainDER: [])
         let weak = judge(probed, relay25, negotiated: negotiated).filter { $0.id == .tlsWeakCipher }
         XCTAssertEqual(weak.map(\.severity), [.warning, .info])
         XCTAssertTrue(weak[0].message.contains("TLS_RSA_WITH_AES_128_GCM_SHA256 (no forward secrecy; TLSv1.2; negotiated)"), weak[0].message)
@@ -133,6 +134,67 @@ final class ProbeRulesTests: XCTestCase {
         // A negotiated suite the enumeration missed still counts.
         let missed = judge(result([.tls12: true], [.tls12: ["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]]), relay25, negotiated: negotiated)
         XCTAssertEqual(missed.map(\.severity), [.warning])
+    }
+
+    func testTheDHThresholdIsTheSameForProbedAndNegotiatedGroups() {
+        XCTAssertEqual(judge(result([.tls12: true], dhBits: RuleThresholds.minimumDHBits - 1)).map(\.id), [.tlsWeakDH])
+        XCTAssertEqual(judge(result([.tls12: true], dhBits: RuleThresholds.minimumDHBits)), [])
+        func negotiated(_ bits: Int) -> [FindingID] {
+            Rules.protocolFindings(NegotiatedTLS(version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", group: KeyExchangeGroup(name: "dh\(bits)"), keyExchangeBits: bits, chainDER: [])).map(\.id)
+        }
+        XCTAssertEqual(negotiated(RuleThresholds.minimumDHBits - 1), [.tlsWeakDH])
+        XCTAssertEqual(negotiated(RuleThresholds.minimumDHBits), [])
+    }
+
+    /// One judgement per version, whether mxcheck's client negotiated it or a probe found it accepted.
+    func testEachVersionIsJudgedOnceForProbeAndNegotiation() {
+        XCTAssertEqual(ProtocolVersion.allCases.map { Rules.protocolFinding(for: $0) },
+                       [.tlsObsoleteProtocol, .tlsObsoleteProtocol, .tlsLegacyProtocol, .tlsLegacyProtocol, nil, nil])
+        for version in ProtocolVersion.allCases {
+            let accepted = judge(result([version: true])).map(\.id)
+            let negotiated = Rules.protocolFindings(NegotiatedTLS(version: version, cipher: "TLS_AES_128_GCM_SHA256", group: nil, keyExchangeBits: nil, chainDER: [])).map(\.id)
+            XCTAssertEqual(accepted, Rules.protocolFinding(for: version).map { [$0] } ?? [], "\(version)")
+            XCTAssertEqual(negotiated, accepted, "\(version)")
+        }
+    }
+
+    func testTheVerdictOfOneSuiteAndItsLabel() {
+        guard let anonymous = CipherSuite.named("TLS_DH_anon_WITH_AES_128_CBC_SHA"), let staticRSA = CipherSuite.named("TLS_RSA_WITH_AES_128_GCM_SHA256"),
+              let modern = CipherSuite.named("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256") else { return XCTFail("suites missing from the table") }
+        XCTAssertEqual(ProbeRules.verdict(for: anonymous, role: .relay, negotiated: false)?.severity, .info)
+        XCTAssertEqual(ProbeRules.verdict(for: anonymous, role: .submission, negotiated: false)?.severity, .critical)
+        XCTAssertEqual(ProbeRules.verdict(for: anonymous, role: .relay, negotiated: false)?.weakness, .anonymous)
+        XCTAssertEqual(ProbeRules.verdict(for: staticRSA, role: .relay, negotiated: false)?.severity, .info)
+        XCTAssertEqual(ProbeRules.verdict(for: staticRSA, role: .relay, negotiated: true)?.severity, .warning, "negotiated: never more lenient")
+        XCTAssertNil(ProbeRules.verdict(for: modern, role: .submission, negotiated: true))
+        XCTAssertEqual(Severity.allCases.map(ProbeRules.suiteLabel), ["weak", "weak", "weak", "insecure"])
+    }
+
+    /// The text output's per-suite labels say what the findings say on this port's role, not the suite's class.
+    func testTextLabelsFollowThePortRole() {
+        let suites = ["TLS_DH_anon_WITH_AES_128_CBC_SHA", "TLS_RSA_WITH_AES_128_GCM_SHA256", "TLS_RSA_WITH_RC4_128_SHA", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]
+        func render(port: UInt16) -> (text: String, findings: [Finding]) {
+            var observation = Observation(endpoint: Endpoint(
+                host: "mx.example.com", address: "192.0.2.1", port: port, tls: .starttls, serverName: "mx.example.com", referenceIdentity: "mx.example.com"))
+            observation.tls = NegotiatedTLS(version: .tls12, cipher: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", group: KeyExchangeGroup(name: "x25519"), keyExchangeBits: 253, chainDER: [])
+            observation.probe = result([.tls12: true], [.tls12: suites])
+            let report = EndpointReport(observation: observation, settings: RuleSettings(now: Date()))
+            return (TextReport(colour: false).render(report), report.findings.filter { $0.id == .tlsWeakCipher })
+        }
+        let relay = render(port: 25)
+        XCTAssertTrue(relay.text.contains("TLS_DH_anon_WITH_AES_128_CBC_SHA       weak: anonymous"), relay.text)
+        XCTAssertTrue(relay.text.contains("TLS_RSA_WITH_AES_128_GCM_SHA256        weak: no forward secrecy"), relay.text)
+        XCTAssertTrue(relay.text.contains("TLS_RSA_WITH_RC4_128_SHA               weak: RC4"), relay.text)
+        XCTAssertEqual(relay.findings.map(\.severity), [.warning, .info], "RC4 warns on a relay; anonymous and static RSA inform")
+        let submission = render(port: 587)
+        XCTAssertTrue(submission.text.contains("TLS_DH_anon_WITH_AES_128_CBC_SHA       insecure: anonymous"), submission.text)
+        XCTAssertTrue(submission.text.contains("TLS_RSA_WITH_AES_128_GCM_SHA256        weak: no forward secrecy"), submission.text)
+        XCTAssertTrue(submission.text.contains("TLS_RSA_WITH_RC4_128_SHA               insecure: RC4"), submission.text)
+        XCTAssertEqual(submission.findings.map(\.severity), [.critical, .warning])
+        for text in [relay.text, submission.text] {
+            let line = text.split(separator: "\n").last { $0.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256") }
+            XCTAssertEqual(line?.trimmingCharacters(in: .whitespaces), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "a strong suite has no label")
+        }
     }
 
     func testWeakDH() {

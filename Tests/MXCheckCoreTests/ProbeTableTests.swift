@@ -134,10 +134,10 @@ final class ProbeTableTests: XCTestCase {
         XCTAssertEqual(KeyExchangeGroup(name: "dh1024"), .customFiniteField(bits: 1024))
         XCTAssertNil(KeyExchangeGroup(name: "X25519"), "the report's spelling is the IANA one")
         XCTAssertNil(KeyExchangeGroup(name: "DH"))
-        XCTAssertTrue(Rules.isFiniteFieldDH(group: "dh1024", cipher: "TLS_DH_anon_WITH_AES_128_CBC_SHA"))
-        XCTAssertTrue(Rules.isFiniteFieldDH(group: "ffdhe3072", cipher: "TLS_AES_128_GCM_SHA256"))
-        XCTAssertFalse(Rules.isFiniteFieldDH(group: "x25519", cipher: "TLS_AES_128_GCM_SHA256"))
-        XCTAssertFalse(Rules.isFiniteFieldDH(group: "X25519MLKEM768", cipher: "TLS_AES_128_GCM_SHA256"))
+        XCTAssertTrue(Rules.isFiniteFieldDH(group: .customFiniteField(bits: 1024), cipher: "TLS_DH_anon_WITH_AES_128_CBC_SHA"))
+        XCTAssertTrue(Rules.isFiniteFieldDH(group: KeyExchangeGroup(openSSLName: "ffdhe3072"), cipher: "TLS_AES_128_GCM_SHA256"))
+        XCTAssertFalse(Rules.isFiniteFieldDH(group: KeyExchangeGroup(openSSLName: "x25519"), cipher: "TLS_AES_128_GCM_SHA256"))
+        XCTAssertFalse(Rules.isFiniteFieldDH(group: KeyExchangeGroup(openSSLName: "X25519MLKEM768"), cipher: "TLS_AES_128_GCM_SHA256"))
     }
 
     /// Every suite the local OpenSSL knows is in the table under the same code, with OpenSSL's name.

@@ -8,7 +8,7 @@ final class RulesTests: XCTestCase {
 
     private func leaf(
         notBefore: TimeInterval = -30, notAfter: TimeInterval = 60, dns: [String] = ["mx.example.com"], ips: [String] = [],
-        cn: String? = "mx.example.com", keyType: String = "RSA", bits: Int = 2048,
+        cn: String? = "mx.example.com", keyType: PublicKeyType = .rsa, bits: Int = 2048,
         signature: String = "sha256WithRSAEncryption", selfSigned: Bool = false, issuer: String = "CN=Intermediate"
     ) -> CertificateFacts {
         CertificateFacts(
@@ -21,12 +21,12 @@ final class RulesTests: XCTestCase {
     private let intermediate = CertificateFacts(
         subject: "CN=Intermediate", issuer: "CN=Root", commonName: "Intermediate",
         notBefore: Date(timeIntervalSince1970: 1_700_000_000), notAfter: Date(timeIntervalSince1970: 1_900_000_000),
-        dnsNames: [], ipAddresses: [], keyType: "RSA", keyBits: 4096, signatureAlgorithm: "sha256WithRSAEncryption",
+        dnsNames: [], ipAddresses: [], keyType: .rsa, keyBits: 4096, signatureAlgorithm: "sha256WithRSAEncryption",
         sha256: String(repeating: "1", count: 64), selfSigned: false)
 
     private func observe(
-        _ chain: [CertificateFacts], errors: [VerifyError] = [], version: String = "TLSv1.3",
-        cipher: String = "TLS_AES_256_GCM_SHA384", group: String? = "X25519", bits: Int? = 253, reference: String = "mx.example.com"
+        _ chain: [CertificateFacts], errors: [VerifyError] = [], version: ProtocolVersion = .tls13,
+        cipher: String = "TLS_AES_256_GCM_SHA384", group: KeyExchangeGroup? = KeyExchangeGroup(name: "x25519"), bits: Int? = 253, reference: String = "mx.example.com"
     ) -> Observation {
         var observation = Observation(endpoint: Endpoint(
             host: reference, address: "192.0.2.1", port: 25, tls: .starttls, serverName: reference, referenceIdentity: reference))
@@ -112,10 +112,10 @@ final class RulesTests: XCTestCase {
 
     func testWeakKeysAndSignatures() {
         XCTAssertEqual(ids(observe([leaf(bits: 1024, signature: "sha1WithRSAEncryption")])), ["cert.weak_key", "cert.weak_signature"])
-        XCTAssertEqual(ids(observe([leaf(keyType: "EC", bits: 256, signature: "ecdsa-with-SHA256")])), [])
-        XCTAssertEqual(ids(observe([leaf(keyType: "EC", bits: 192, signature: "ecdsa-with-SHA256")])), ["cert.weak_key"])
-        XCTAssertEqual(ids(observe([leaf(keyType: "DSA", bits: 1024, signature: "dsa_with_SHA256")])), ["cert.weak_key"])
-        XCTAssertEqual(ids(observe([leaf(keyType: "Ed25519", bits: 253, signature: "ED25519")])), [])
+        XCTAssertEqual(ids(observe([leaf(keyType: .ec, bits: 256, signature: "ecdsa-with-SHA256")])), [])
+        XCTAssertEqual(ids(observe([leaf(keyType: .ec, bits: 192, signature: "ecdsa-with-SHA256")])), ["cert.weak_key"])
+        XCTAssertEqual(ids(observe([leaf(keyType: .dsa, bits: 1024, signature: "dsa_with_SHA256")])), ["cert.weak_key"])
+        XCTAssertEqual(ids(observe([leaf(keyType: .ed25519, bits: 253, signature: "ED25519")])), [])
         XCTAssertEqual(ids(observe([leaf(signature: "md5WithRSAEncryption")])), ["cert.weak_signature"])
         var root = intermediate
         root.selfSigned = true
@@ -124,19 +124,19 @@ final class RulesTests: XCTestCase {
     }
 
     func testProtocolsAndCiphers() {
-        XCTAssertEqual(ids(observe([leaf()], version: "TLSv1.0", cipher: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA")), ["tls.legacy_protocol"])
-        XCTAssertEqual(ids(observe([leaf()], version: "TLSv1.1", cipher: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA")), ["tls.legacy_protocol"])
-        XCTAssertEqual(ids(observe([leaf()], version: "SSLv3", cipher: "TLS_RSA_WITH_RC4_128_SHA")), ["tls.obsolete_protocol", "tls.weak_cipher"])
-        let rc4 = Rules.findings(for: observe([leaf()], version: "TLSv1.2", cipher: "TLS_RSA_WITH_RC4_128_SHA"), settings: RuleSettings(now: now))
+        XCTAssertEqual(ids(observe([leaf()], version: .tls10, cipher: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA")), ["tls.legacy_protocol"])
+        XCTAssertEqual(ids(observe([leaf()], version: .tls11, cipher: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA")), ["tls.legacy_protocol"])
+        XCTAssertEqual(ids(observe([leaf()], version: .sslv3, cipher: "TLS_RSA_WITH_RC4_128_SHA")), ["tls.obsolete_protocol", "tls.weak_cipher"])
+        let rc4 = Rules.findings(for: observe([leaf()], version: .tls12, cipher: "TLS_RSA_WITH_RC4_128_SHA"), settings: RuleSettings(now: now))
         XCTAssertEqual(rc4.first?.severity, .critical)
-        let kRSA = Rules.findings(for: observe([leaf()], version: "TLSv1.2", cipher: "TLS_RSA_WITH_AES_128_GCM_SHA256"), settings: RuleSettings(now: now))
+        let kRSA = Rules.findings(for: observe([leaf()], version: .tls12, cipher: "TLS_RSA_WITH_AES_128_GCM_SHA256"), settings: RuleSettings(now: now))
         XCTAssertEqual(kRSA.map(\.id), [.tlsWeakCipher])
         XCTAssertEqual(kRSA.first?.severity, .warning)
-        XCTAssertEqual(ids(observe([leaf()], version: "TLSv1.2", cipher: "TLS_RSA_WITH_3DES_EDE_CBC_SHA")), ["tls.weak_cipher"])
-        XCTAssertEqual(ids(observe([leaf()], version: "TLSv1.2", cipher: "TLS_DH_anon_WITH_AES_128_CBC_SHA")), ["tls.weak_cipher"])
-        XCTAssertEqual(ids(observe([leaf()], version: "TLSv1.2", cipher: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", group: "secp256r1", bits: 256)), [])
-        XCTAssertEqual(ids(observe([leaf()], version: "TLSv1.2", cipher: "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", group: "DH", bits: 1024)), ["tls.weak_dh"])
-        XCTAssertEqual(ids(observe([leaf()], version: "TLSv1.2", cipher: "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", group: "ffdhe2048", bits: 2048)), [])
+        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_RSA_WITH_3DES_EDE_CBC_SHA")), ["tls.weak_cipher"])
+        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_DH_anon_WITH_AES_128_CBC_SHA")), ["tls.weak_cipher"])
+        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", group: KeyExchangeGroup(name: "secp256r1"), bits: 256)), [])
+        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", group: .unlisted("DH"), bits: 1024)), ["tls.weak_dh"])
+        XCTAssertEqual(ids(observe([leaf()], version: .tls12, cipher: "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", group: KeyExchangeGroup(name: "ffdhe2048"), bits: 2048)), [])
     }
 
     func testRoleDecidesHowAcceptedSuitesAreJudged() {
@@ -176,10 +176,10 @@ final class RulesTests: XCTestCase {
 
     func testNegotiatedSuitesAreJudgedAsBeforeWhateverTheRole() {
         for settings in [RuleSettings(now: now), RuleSettings(now: now, role: .relay), RuleSettings(now: now, role: .submission)] {
-            let anonymous = Rules.findings(for: observe([leaf()], version: "TLSv1.2", cipher: "TLS_DH_anon_WITH_AES_128_CBC_SHA"), settings: settings)
+            let anonymous = Rules.findings(for: observe([leaf()], version: .tls12, cipher: "TLS_DH_anon_WITH_AES_128_CBC_SHA"), settings: settings)
             XCTAssertEqual(anonymous.filter { $0.id == .tlsWeakCipher }.map(\.severity), [.critical])
             XCTAssertEqual(anonymous.first { $0.id == .tlsWeakCipher }?.message, "TLS_DH_anon_WITH_AES_128_CBC_SHA negotiated: anonymous")
-            let kRSA = Rules.findings(for: observe([leaf()], version: "TLSv1.2", cipher: "TLS_RSA_WITH_AES_128_GCM_SHA256"), settings: settings)
+            let kRSA = Rules.findings(for: observe([leaf()], version: .tls12, cipher: "TLS_RSA_WITH_AES_128_GCM_SHA256"), settings: settings)
             XCTAssertEqual(kRSA.map(\.severity), [.warning])
         }
     }
@@ -211,5 +211,15 @@ final class RulesTests: XCTestCase {
         var observation = observe([leaf(), intermediate])
         observation.plaintextAfter220 = Array("250 injected\r\n".utf8)
         XCTAssertEqual(ids(observation), ["starttls.plaintext_after_220"])
+    }
+
+    /// Typed versions and key types keep the contract's spellings wherever they are written.
+    func testTypedVersionsAndKeyTypesKeepTheirSpellings() {
+        XCTAssertEqual(ProtocolVersion.allCases.map { "\($0)" }, ["SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"])
+        XCTAssertEqual([PublicKeyType.rsa, .ec, .ed25519, .ed448, .dsa, .other("ML-DSA-65")].map(\.name), ["RSA", "EC", "Ed25519", "Ed448", "DSA", "ML-DSA-65"])
+        let findings = Rules.findings(for: observe([leaf(keyType: .dsa, bits: 1024, signature: "dsa_with_SHA256")], version: .tls11, cipher: "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"),
+                                      settings: RuleSettings(now: now))
+        XCTAssertTrue(findings.contains { $0.message == "TLSv1.1 negotiated: the server offers nothing newer" }, "\(findings.map(\.message))")
+        XCTAssertTrue(findings.contains { $0.message == "the leaf certificate has a DSA key of 1024 bits" }, "\(findings.map(\.message))")
     }
 }

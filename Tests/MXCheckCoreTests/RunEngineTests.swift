@@ -59,7 +59,7 @@ struct ScriptedResolver: TargetResolving {
 
     func domain(_ name: String, options: MXResolutionOptions, stop: StopSignal) -> Result<DomainResult, DNSError> {
         guard let result = domains[name] else {
-            return .success(DomainResult(domain: name, mx: [], implicitMX: false, endpoints: [], findings: [Finding(.dnsNXDomain, message: "\(name) does not exist")]))
+            return .success(DomainResult(domain: name, mx: [], implicitMX: false, endpoints: [], facts: [.domainNXDomain(domain: name)]))
         }
         return .success(result)
     }
@@ -179,7 +179,7 @@ final class RunEngineTests: XCTestCase {
         func domain(_ name: String) -> DomainResult {
             let mx = MXHost(host: "mx.shared.example", preference: 10)
             let endpoint = Endpoint(host: mx.host, address: "192.0.2.7", port: 25, tls: .starttls, serverName: mx.host, referenceIdentity: mx.host)
-            return DomainResult(domain: name, mx: [], implicitMX: false, endpoints: [DomainEndpoint(endpoint: endpoint, domain: name, mx: mx, findings: [], secure: false)], findings: [])
+            return DomainResult(domain: name, mx: [], implicitMX: false, endpoints: [DomainEndpoint(endpoint: endpoint, domain: name, mx: mx, facts: [], secure: false)], facts: [])
         }
         let resolver = ScriptedResolver(domains: ["a.example": domain("a.example"), "b.example": domain("b.example")])
         let checker = ScriptedChecker(delay: 0.05)
@@ -195,8 +195,8 @@ final class RunEngineTests: XCTestCase {
         let endpoint = Endpoint(host: good.host, address: "192.0.2.2", port: 25, tls: .starttls, serverName: good.host, referenceIdentity: good.host)
         let result = DomainResult(
             domain: "example.com", mx: [], implicitMX: false,
-            endpoints: [DomainEndpoint(endpoint: endpoint, domain: "example.com", mx: good, findings: [], secure: false)], findings: [],
-            hostsWithoutEndpoint: [HostWithoutEndpoint(mx: empty, findings: [Finding(.dnsMXNoAddress, message: "no address")])])
+            endpoints: [DomainEndpoint(endpoint: endpoint, domain: "example.com", mx: good, facts: [], secure: false)], facts: [],
+            hostsWithoutEndpoint: [HostWithoutEndpoint(mx: empty, facts: [.hostNoAddress(empty, domain: "example.com", implicitMX: false)])])
         let (_, sink) = run(["Example.COM"], configuration: configuration { $0.kind = .domain }, resolver: ScriptedResolver(domains: ["example.com": result]))
         XCTAssertEqual(sink.all.count, 1)
         let objects = sink.all[0].objects

@@ -243,11 +243,7 @@ public struct Checker: Sendable {
             }
             try session.handshake(deadline: deadline, onPlaintext: endpoint.tls == .starttls ? { injected += $0 } : nil)
         } catch {
-            switch error {
-            case .timedOut: throw .timeout(phase: "in the TLS handshake")
-            case .closed: throw .handshakeFailed("the server closed the connection during the handshake")
-            case .failed(let reason): throw .handshakeFailed(reason)
-            }
+            throw failure(error, phase: handshakePhase)
         }
         let negotiated = session.negotiated
         observation.tls = negotiated

@@ -20,28 +20,28 @@ public struct DomainEndpoint: Sendable, Equatable {
     public var endpoint: Endpoint
     public var domain: String
     public var mx: MXHost
-    /// What goes on this endpoint's report: the domain-level dns.* findings, then this MX host's own.
-    public var findings: [Finding]
+    /// What goes on this endpoint's report: the domain-level dns.* facts, then this MX host's own.
+    public var facts: [DNSFact]
     /// The MX answer and this address's answer were both DNSSEC-validated.
     public var secure: Bool
 
-    public init(endpoint: Endpoint, domain: String, mx: MXHost, findings: [Finding], secure: Bool) {
+    public init(endpoint: Endpoint, domain: String, mx: MXHost, facts: [DNSFact], secure: Bool) {
         self.endpoint = endpoint
         self.domain = domain
         self.mx = mx
-        self.findings = findings
+        self.facts = facts
         self.secure = secure
     }
 }
 
-/// An MX host that yields no endpoint (no address, NXDOMAIN, an IP literal), with its own findings.
+/// An MX host that yields no endpoint (no address, NXDOMAIN, an IP literal), with its own facts.
 public struct HostWithoutEndpoint: Sendable, Equatable {
     public var mx: MXHost
-    public var findings: [Finding]
+    public var facts: [DNSFact]
 
-    public init(mx: MXHost, findings: [Finding]) {
+    public init(mx: MXHost, facts: [DNSFact]) {
         self.mx = mx
-        self.findings = findings
+        self.facts = facts
     }
 }
 
@@ -55,19 +55,20 @@ public struct DomainResult: Sendable, Equatable {
     public var implicitMX: Bool
     /// In MX order (preference, name), then IPv4 before IPv6, each family in address order.
     public var endpoints: [DomainEndpoint]
-    /// Every dns.* finding about the domain, in the order found. With no endpoint, these go on the one
-    /// `target: null` object; with endpoints, each endpoint carries the domain's and its own MX host's in
-    /// `DomainEndpoint.findings`, and each MX host without an endpoint its own in `hostsWithoutEndpoint`.
-    public var findings: [Finding]
+    /// Every fact behind a dns.* finding about the domain, in the order found (DNSRules judges them). With no
+    /// endpoint, their findings go on the one `target: null` object; with endpoints, each endpoint carries the
+    /// domain's and its own MX host's in `DomainEndpoint.facts`, and each MX host without an endpoint its own
+    /// in `hostsWithoutEndpoint`.
+    public var facts: [DNSFact]
     /// With endpoints: the MX hosts that yield none, in MX order (empty when the domain has no endpoint).
     public var hostsWithoutEndpoint: [HostWithoutEndpoint]
 
-    public init(domain: String, mx: [MXRecord], implicitMX: Bool, endpoints: [DomainEndpoint], findings: [Finding], hostsWithoutEndpoint: [HostWithoutEndpoint] = []) {
+    public init(domain: String, mx: [MXRecord], implicitMX: Bool, endpoints: [DomainEndpoint], facts: [DNSFact], hostsWithoutEndpoint: [HostWithoutEndpoint] = []) {
         self.domain = domain
         self.mx = mx
         self.implicitMX = implicitMX
         self.endpoints = endpoints
-        self.findings = findings
+        self.facts = facts
         self.hostsWithoutEndpoint = hostsWithoutEndpoint
     }
 }
@@ -104,7 +105,7 @@ public struct MXResolutionOptions: Sendable {
 /// Domain mode (`--mx`): from a domain to the endpoints a sending MTA would try, with what DNS got wrong.
 public enum MXResolution {
     /// Resolves a domain's MX hosts and their addresses. Throws only for text that is no domain name (a usage
-    /// error); everything DNS says, including failures, comes back as findings.
+    /// error); everything DNS says, including failures, comes back as facts (DNSRules makes the findings).
     public static func resolve(
         _ domain: String, using resolver: some DNSLookup, options: MXResolutionOptions = MXResolutionOptions(), stop: StopSignal? = nil
     ) throws(DNSError) -> DomainResult {
@@ -136,17 +137,7 @@ public enum MXResolution {
         return IPAddressText.isIPv4(text) || IPAddressText.isIPv6(text)
     }
 
-    /// A list for a message: at most `limit` items, then how many more.
-    static func list(_ items: [String], limit: Int = 10) -> String {
-        let shown = items.prefix(limit).joined(separator: ", ")
-        return items.count > limit ? "\(shown) and \(items.count - limit) more" : shown
-    }
-
-    static func seconds(_ value: Double) -> String {
-        value == value.rounded() && value < 1e6 ? "\(Int(value)) s" : "\(value) s"
-    }
-
-    /// The state of one resolution; findings keep the MX host they are about (nil: the whole domain).
+    /// The state of one resolution; facts keep the MX host they are about (nil: the whole domain).
     private struct Run {
         let domain: String
         let options: MXResolutionOptions
@@ -154,7 +145,7 @@ public enum MXResolution {
         var implicitMX = false
         var mxSecure = false
         var endpoints: [DomainEndpoint] = []
-        var findings: [(host: String?, finding: Finding)] = []
+        var facts: [(host: String?, fact: DNSFact)] = []
         var filteredOut: [String] = []
         /// Every MX host named, checked or not, so a host's findings can go on an object of its own.
         var named: [MXHost] = []
@@ -168,29 +159,29 @@ public enum MXResolution {
             self.stop = stop
         }
 
-        mutating func add(_ id: FindingID, _ message: String, about host: String? = nil) {
-            findings.append((host, Finding(id, message: message)))
+        mutating func add(_ fact: DNSFact, about host: String? = nil) {
+            facts.append((host, fact))
         }
 
         /// dns.timeout or dns.servfail for a question that got no usable answer; true when it did.
         mutating func usable(_ result: Result<DNSAnswer, DNSError>, about host: String? = nil) -> DNSAnswer? {
             switch result {
             case .failure(.timeout(let question)):
-                add(.dnsTimeout, "no answer for \(question) within \(MXResolution.seconds(options.queryTimeout))", about: host)
+                add(.timeout(question, seconds: options.queryTimeout), about: host)
                 return nil
             case .failure(let error):
-                add(.dnsServfail, "lookup failed: \(error)", about: host)
+                add(.lookupFailed(error), about: host)
                 return nil
             case .success(let answer):
                 if answer.bogus && !(options.usesBogusAnswers && answer.rcode == .noError) {
-                    add(.dnsServfail, "DNSSEC validation failed for \(answer.question): \(answer.whyBogus ?? "bogus")", about: host)
+                    add(.validationFailed(answer.question, why: answer.whyBogus), about: host)
                     return nil
                 }
                 switch answer.rcode {
                 case .noError, .nxDomain:
                     return answer
                 default:
-                    add(.dnsServfail, "the resolver answered \(answer.rcode) for \(answer.question)", about: host)
+                    add(.resolverAnswered(answer.rcode, answer.question), about: host)
                     return nil
                 }
             }
@@ -202,43 +193,42 @@ public enum MXResolution {
             guard let answer = usable(result) else { return }
             mxSecure = answer.secure
             if answer.rcode == .nxDomain {
-                add(.dnsNXDomain, "\(domain) does not exist (NXDOMAIN)")
+                add(.domainNXDomain(domain: domain))
                 return
             }
             let published: [MXRecord]
             do {
                 published = try answer.mxRecords()
             } catch {
-                add(.dnsServfail, "malformed MX answer for \(domain): \(error)")
+                add(.malformedMX(domain: domain, error: error))
                 return
             }
             records = published.map { MXRecord(preference: $0.preference, exchange: DNSName.normalized($0.exchange)) }
                 .sorted { ($0.preference, $0.exchange) < ($1.preference, $1.exchange) }
             if records.isEmpty {
                 implicitMX = true
-                add(.dnsImplicitMX, "\(domain) has no MX record: its own A/AAAA serve as its MX (RFC 5321 §5.1)")
+                add(.implicitMX(domain: domain))
                 resolveAddresses(of: [MXHost(host: domain, preference: 0)], using: resolver)
                 return
             }
             if records.count == 1, let only = records.first, only.isNull {
-                add(.dnsNullMX, "\(domain) publishes a null MX (MX \(only.preference) .): it accepts no mail; nothing to connect to")
+                add(.nullMX(domain: domain, preference: only.preference))
                 return
             }
             var hosts: [MXHost] = []
             for record in records {
                 if record.isNull {
-                    add(.dnsSkipped, "MX \(record.preference) . (null MX) is published beside other MX records, which RFC 7505 forbids: ignored")
+                    add(.nullMXBesideOthers(preference: record.preference))
                 } else if MXResolution.isIPLiteral(record.exchange) {
                     literalHosts.append(MXHost(host: record.exchange, preference: record.preference))
-                    add(.dnsMXIPLiteral, "MX \(record.preference) \(record.exchange) names an IP address, not a host: not checked, as sending MTAs do not deliver there", about: record.exchange)
+                    add(.mxIPLiteral(record), about: record.exchange)
                 } else if !hosts.contains(where: { $0.host == record.exchange }) {
                     // Records are sorted, so a host listed twice keeps its lowest preference.
                     hosts.append(MXHost(host: record.exchange, preference: record.preference))
                 }
             }
             if hosts.count > options.maxHosts {
-                let skipped = hosts[options.maxHosts...].map { "\($0.host) (preference \($0.preference))" }
-                add(.dnsSkipped, "\(domain) has \(hosts.count) MX hosts: checked the first \(options.maxHosts) by preference; skipped \(MXResolution.list(skipped))")
+                add(.tooManyHosts(domain: domain, total: hosts.count, checked: options.maxHosts, skipped: Array(hosts[options.maxHosts...])))
                 hosts = Array(hosts.prefix(options.maxHosts))
             }
             resolveAddresses(of: hosts, using: resolver)
@@ -256,20 +246,18 @@ public enum MXResolution {
                 addEndpoints(of: host, v4: v4, v6: v6)
             }
             if endpoints.isEmpty && !filteredOut.isEmpty {
-                let family = options.family == .ipv4Only ? "IPv4 (-4)" : "IPv6 (-6)"
-                add(.dnsSkipped, "no address of \(domain)'s MX hosts is \(family): skipped \(MXResolution.list(filteredOut))")
+                add(.noAddressInFamily(domain: domain, family: options.family, skipped: filteredOut))
             }
         }
 
         mutating func addEndpoints(of host: MXHost, v4: Result<DNSAnswer, DNSError>, v6: Result<DNSAnswer, DNSError>) {
             let answers = [usable(v4, about: host.host), usable(v6, about: host.host)].compactMap { $0 }
-            let what = implicitMX ? "\(domain) (implicit MX)" : "MX host \(host)"
             if answers.contains(where: { $0.rcode == .nxDomain }) {
-                add(.dnsNXDomain, "\(what) does not exist (NXDOMAIN)", about: host.host)
+                add(.hostNXDomain(host, domain: domain, implicitMX: implicitMX), about: host.host)
                 return
             }
             if !implicitMX, let alias = answers.first(where: { $0.followedCNAME }), let target = alias.cnameTarget {
-                add(.dnsMXCNAME, "MX host \(host) is a CNAME to \(target) (RFC 5321 §5.1 forbids it); checked under the name \(host.host)", about: host.host)
+                add(.mxCNAME(host, target: target), about: host.host)
             }
             var addresses: [(address: String, secure: Bool)] = []
             for answer in answers {
@@ -279,48 +267,48 @@ public enum MXResolution {
                         addresses.append((address, answer.secure))
                     }
                 } catch {
-                    add(.dnsServfail, "malformed \(answer.question.type) answer for \(host.host): \(error)", about: host.host)
+                    add(.malformedAddresses(host: host.host, type: answer.question.type, error: error), about: host.host)
                 }
             }
             // Both questions answered, neither with an address: the host has none (a failed one was reported above).
             if addresses.isEmpty && answers.count == 2 {
-                add(.dnsMXNoAddress, implicitMX ? "\(domain) has no MX record and neither A nor AAAA: it cannot receive mail" : "\(what) has neither A nor AAAA", about: host.host)
+                add(.hostNoAddress(host, domain: domain, implicitMX: implicitMX), about: host.host)
                 return
             }
             let admitted = addresses.filter { options.family.admits($0.address) }
             filteredOut += addresses.filter { !options.family.admits($0.address) }.map { "\($0.address) (\(host.host))" }
             if admitted.count > options.maxAddressesPerHost {
                 let skipped = admitted[options.maxAddressesPerHost...].map(\.address)
-                add(.dnsSkipped, "\(host.host) has \(admitted.count) addresses: checked the first \(options.maxAddressesPerHost); skipped \(MXResolution.list(skipped))", about: host.host)
+                add(.tooManyAddresses(host: host.host, total: admitted.count, checked: options.maxAddressesPerHost, skipped: skipped), about: host.host)
             }
             let mode = options.tls.resolved(forPort: options.port)
             for entry in admitted.prefix(options.maxAddressesPerHost) {
                 let endpoint = Endpoint(host: host.host, address: entry.address, port: options.port, tls: mode, serverName: host.host, referenceIdentity: host.host)
-                endpoints.append(DomainEndpoint(endpoint: endpoint, domain: domain, mx: host, findings: [], secure: mxSecure && entry.secure))
+                endpoints.append(DomainEndpoint(endpoint: endpoint, domain: domain, mx: host, facts: [], secure: mxSecure && entry.secure))
             }
         }
 
-        /// Each endpoint gets the domain-level findings and those of its own MX host; an MX host without an
-        /// endpoint gets an object of its own with its own findings. A domain with no endpoint at all has all
-        /// its findings on its one object.
+        /// Each endpoint gets the domain-level facts and those of its own MX host; an MX host without an
+        /// endpoint gets an object of its own with its own facts. A domain with no endpoint at all has all
+        /// its facts on its one object.
         func result() -> DomainResult {
-            let all = findings.map(\.finding)
+            let all = facts.map(\.fact)
             guard !endpoints.isEmpty else {
-                return DomainResult(domain: domain, mx: records, implicitMX: implicitMX, endpoints: [], findings: all)
+                return DomainResult(domain: domain, mx: records, implicitMX: implicitMX, endpoints: [], facts: all)
             }
             let checked = Set(endpoints.map(\.mx.host))
             let placed = endpoints.map { entry in
                 var entry = entry
-                entry.findings = findings.filter { $0.host == nil || $0.host == entry.mx.host }.map(\.finding)
+                entry.facts = facts.filter { $0.host == nil || $0.host == entry.mx.host }.map(\.fact)
                 return entry
             }
             var without: [HostWithoutEndpoint] = []
             let hosts = (named + literalHosts).sorted { ($0.preference, $0.host) < ($1.preference, $1.host) }
             for host in hosts where !checked.contains(host.host) && !without.contains(where: { $0.mx.host == host.host }) {
-                let own = findings.filter { $0.host == host.host }.map(\.finding)
-                if !own.isEmpty { without.append(HostWithoutEndpoint(mx: host, findings: own)) }
+                let own = facts.filter { $0.host == host.host }.map(\.fact)
+                if !own.isEmpty { without.append(HostWithoutEndpoint(mx: host, facts: own)) }
             }
-            return DomainResult(domain: domain, mx: records, implicitMX: implicitMX, endpoints: placed, findings: all, hostsWithoutEndpoint: without)
+            return DomainResult(domain: domain, mx: records, implicitMX: implicitMX, endpoints: placed, facts: all, hostsWithoutEndpoint: without)
         }
     }
 }

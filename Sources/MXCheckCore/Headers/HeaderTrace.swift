@@ -28,30 +28,6 @@ public struct HeaderTrace: Sendable {
     }
 }
 
-/// The rules of the headers command: one finding per hop that deserves one, or one for a trace-less message.
-enum HeaderRules {
-    static func findings(for hops: [ReceivedHop]) -> [Finding] {
-        guard !hops.isEmpty else {
-            return [Finding(.headersNoReceived, message: "the header block holds no Received field, so the path of the message is unknown")]
-        }
-        var findings: [Finding] = []
-        for hop in hops {
-            let path = "hop \(hop.index): \(hop.senderLabel) -> \(hop.receiverLabel)"
-            if hop.unparsed {
-                findings.append(Finding(.headersUnparsedHop, message: "\(path): mxcheck could not read this Received field"))
-                continue
-            }
-            if hop.isPlaintextBetweenHosts {
-                findings.append(Finding(.headersPlaintextHop, message: "\(path) went without TLS (with \(hop.with ?? "?"))"))
-            }
-            if hop.usedLegacyTLS, let version = hop.tls?.version {
-                findings.append(Finding(.headersLegacyTLSHop, message: "\(path) used \(version.rawValue)"))
-            }
-        }
-        return findings
-    }
-}
-
 extension ReceivedHop {
     /// The sending host as text output shows it.
     public var senderLabel: String {

@@ -167,11 +167,6 @@ public struct ReceivedHop: Sendable, Equatable {
 
     /// Plaintext between two different hosts.
     public var isPlaintextBetweenHosts: Bool { encrypted == false && !isLocal }
-
-    public var usedLegacyTLS: Bool {
-        guard let version = tls?.version else { return false }
-        return version <= .tls11
-    }
 }
 
 extension ReceivedHop {

@@ -1,5 +1,5 @@
 /// A protocol version as the contract spells it, with its wire value.
-public enum ProtocolVersion: String, Sendable, CaseIterable, Comparable, Hashable {
+public enum ProtocolVersion: String, Sendable, CaseIterable, Comparable, Hashable, CustomStringConvertible {
     case sslv2 = "SSLv2"
     case sslv3 = "SSLv3"
     case tls10 = "TLSv1.0"
@@ -25,6 +25,9 @@ public enum ProtocolVersion: String, Sendable, CaseIterable, Comparable, Hashabl
     }
 
     private var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
+    /// The spelling of JSON and text ("TLSv1.2"), also where a version is written into a message.
+    public var description: String { rawValue }
 
     public static func < (lhs: ProtocolVersion, rhs: ProtocolVersion) -> Bool { lhs.rank < rhs.rank }
 }

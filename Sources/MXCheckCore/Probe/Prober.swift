@@ -70,12 +70,12 @@ public struct Prober: Sendable {
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    /// Runs the probes. `knownAccepted`: the version the basic check negotiated ("TLSv1.3"), not probed again
+    /// Runs the probes. `knownAccepted`: the version the basic check negotiated, not probed again
     /// with `--protocols` alone.
-    public func run(knownAccepted: String? = nil) -> ProbeResult {
+    public func run(knownAccepted: ProtocolVersion? = nil) -> ProbeResult {
         let started = DispatchTime.now().uptimeNanoseconds
         let run = ProbeRun(settings: settings)
-        let known = knownAccepted.flatMap(ProtocolVersion.init(rawValue:))
+        let known = knownAccepted
         var versions: [ProtocolVersion] = [.tls12, .tls13, .tls11, .tls10, .sslv3, .sslv2]
         if !settings.ciphers, let known { versions.removeAll { $0 == known } }
 

@@ -52,6 +52,8 @@ public struct EndpointReport: Sendable {
     public var origin: DomainOrigin?
     /// The transport policies' verdicts (DANE); nil when none was evaluated. Their findings are part of `findings`.
     public var policy: EndpointPolicy?
+    /// The port role the rules judged accepted suites by.
+    public var role: AssumedRole
 
     public init(observation: Observation, settings: RuleSettings, origin: DomainOrigin? = nil, input: String? = nil, policy: EndpointPolicy? = nil) {
         self.observation = observation
@@ -64,6 +66,7 @@ public struct EndpointReport: Sendable {
         deductions = Scoring.deductions(for: findings)
         score = Scoring.score(for: findings, status: status)
         now = settings.now
+        role = settings.assumedRole(for: observation.endpoint)
     }
 
     public var hostnameMatch: Bool? {

@@ -43,17 +43,17 @@ public enum Status: String, Sendable, Comparable {
         }
     }
 
-    /// CRITICAL > UNKNOWN > WARNING > OK, for the worst over several endpoints.
-    private var rank: Int {
+    /// The severity the status stands for: CRITICAL > UNKNOWN > WARNING > OK is the severities' one ranking.
+    private var severity: Severity {
         switch self {
-        case .ok: return 0
-        case .warning: return 1
-        case .unknown: return 2
-        case .critical: return 3
+        case .ok: return .info
+        case .warning: return .warning
+        case .unknown: return .unknown
+        case .critical: return .critical
         }
     }
 
-    public static func < (lhs: Status, rhs: Status) -> Bool { lhs.rank < rhs.rank }
+    public static func < (lhs: Status, rhs: Status) -> Bool { lhs.severity < rhs.severity }
 }
 
 /// One thing the check found, with what to do about it.

@@ -63,7 +63,7 @@ public enum JSONReport {
         ])
         object["tls"] = observation.tls.map { tls in
             .object([
-                "version": .string(tls.version), "cipher": .string(tls.cipher), "group": JSONValue(tls.group),
+                "version": .string(tls.version.rawValue), "cipher": .string(tls.cipher), "group": JSONValue(tls.group?.name),
                 "keyExchangeBits": JSONValue(tls.keyExchangeBits),
             ])
         } ?? .null
@@ -135,7 +135,7 @@ public enum JSONReport {
             "subject": .string(leaf.subject), "issuer": .string(leaf.issuer),
             "notBefore": .string(JSONDates.format(leaf.notBefore)), "notAfter": .string(JSONDates.format(leaf.notAfter)),
             "daysRemaining": .int(Rules.daysRemaining(leaf, now: report.now)),
-            "names": JSONValue(leaf.names), "namesTotal": .int(leaf.namesTotal), "keyType": .string(leaf.keyType), "keyBits": .int(leaf.keyBits),
+            "names": JSONValue(leaf.names), "namesTotal": .int(leaf.namesTotal), "keyType": .string(leaf.keyType.name), "keyBits": .int(leaf.keyBits),
             "signatureAlgorithm": .string(leaf.signatureAlgorithm), "sha256": .string(leaf.sha256),
             "trusted": .bool(verification?.trusted ?? false),
             "verifyError": JSONValue(verification?.errors.first?.message),

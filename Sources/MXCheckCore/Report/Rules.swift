@@ -24,6 +24,17 @@ public struct RuleSettings: Sendable {
     }
 }
 
+/// The thresholds several rules judge by, each in one place (docs/findings.md gives the reasons).
+public enum RuleThresholds {
+    /// A finite-field DH group below this many bits is tls.weak_dh, negotiated or found by a probe: under the
+    /// 112 bits of security OpenSSL's security level 2 asks for, and smaller than RFC 7919's smallest group.
+    public static let minimumDHBits = 2048
+    /// An RSA or DSA certificate key below this many bits is cert.weak_key (security level 2 again).
+    public static let minimumRSAKeyBits = 2048
+    /// An EC certificate key below this many bits is cert.weak_key.
+    public static let minimumECKeyBits = 224
+}
+
 /// Observation → findings. Pure functions of their inputs.
 public enum Rules {
     public static func findings(for observation: Observation, settings: RuleSettings) -> [Finding] {
@@ -89,10 +100,10 @@ public enum Rules {
 
     static func protocolFindings(_ tls: NegotiatedTLS) -> [Finding] {
         var findings: [Finding] = []
-        switch tls.version {
-        case "TLSv1.0", "TLSv1.1":
+        switch protocolFinding(for: tls.version) {
+        case .tlsLegacyProtocol?:
             findings.append(Finding(.tlsLegacyProtocol, message: "\(tls.version) negotiated: the server offers nothing newer"))
-        case "SSLv3", "SSLv2":
+        case .tlsObsoleteProtocol?:
             findings.append(Finding(.tlsObsoleteProtocol, message: "\(tls.version) negotiated"))
         default:
             break
@@ -100,15 +111,25 @@ public enum Rules {
         if let suite = CipherSuite.named(tls.cipher), let verdict = suite.judged(.negotiated) {
             findings.append(Finding(.tlsWeakCipher, severity: verdict.severity, message: "\(tls.cipher) negotiated: \(suite.reason(for: verdict.weakness))"))
         }
-        if let group = tls.group, let bits = tls.keyExchangeBits, isFiniteFieldDH(group: group, cipher: tls.cipher), bits < 2048 {
+        if let group = tls.group, let bits = tls.keyExchangeBits, isFiniteFieldDH(group: group, cipher: tls.cipher), bits < RuleThresholds.minimumDHBits {
             findings.append(Finding(.tlsWeakDH, message: "DHE key exchange with a \(bits)-bit group"))
         }
         return findings
     }
 
-    /// An `ffdhe*` or `dh<bits>` group (the group table's spelling), or a DHE suite.
-    static func isFiniteFieldDH(group: String, cipher: String) -> Bool {
-        KeyExchangeGroup(name: group)?.isFiniteField == true || cipher.contains("_DHE_")
+    /// The one judgement of a protocol version, negotiated or accepted: SSLv2 and SSLv3 are obsolete (broken),
+    /// TLS 1.0 and 1.1 legacy (deprecated by RFC 8996); nil for TLS 1.2 and 1.3.
+    public static func protocolFinding(for version: ProtocolVersion) -> FindingID? {
+        switch version {
+        case .sslv2, .sslv3: return .tlsObsoleteProtocol
+        case .tls10, .tls11: return .tlsLegacyProtocol
+        case .tls12, .tls13: return nil
+        }
+    }
+
+    /// An `ffdhe*` or `dh<bits>` group, or a DHE suite.
+    static func isFiniteFieldDH(group: KeyExchangeGroup, cipher: String) -> Bool {
+        group.isFiniteField || cipher.contains("_DHE_")
     }
 
     static func certificateFindings(
@@ -157,8 +178,8 @@ public enum Rules {
     /// Under 112 bits of security, what OpenSSL's security level 2 refuses.
     static func hasWeakKey(_ certificate: CertificateFacts) -> Bool {
         switch certificate.keyType {
-        case "RSA", "DSA": return certificate.keyBits < 2048
-        case "EC": return certificate.keyBits < 224
+        case .rsa, .dsa: return certificate.keyBits < RuleThresholds.minimumRSAKeyBits
+        case .ec: return certificate.keyBits < RuleThresholds.minimumECKeyBits
         default: return false
         }
     }

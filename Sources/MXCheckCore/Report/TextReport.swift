@@ -35,12 +35,16 @@ public struct TextReport: Sendable {
     }
 
     private func label(_ severity: Severity) -> String {
-        let text = severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
+        paint(severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0), colour(of: severity))
+    }
+
+    /// The one colour of each severity, wherever the text marks one.
+    func colour(of severity: Severity) -> String {
         switch severity {
-        case .info: return paint(text, "36")
-        case .warning: return paint(text, "33")
-        case .critical: return paint(text, "31")
-        case .unknown: return paint(text, "35")
+        case .info: return "36"
+        case .warning: return "33"
+        case .critical: return "31"
+        case .unknown: return "35"
         }
     }
 
@@ -95,15 +99,15 @@ public struct TextReport: Sendable {
     }
 
     /// Protocols on one line, then each version's suites one a line, weak ones marked, then the groups.
-    func probeLines(_ probe: ProbeResult) -> [String] {
+    func probeLines(_ probe: ProbeResult, role: PortRole, negotiated: NegotiatedTLS?) -> [String] {
         func pad(_ key: String) -> String { "  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) }
         var lines: [String] = []
         let versions = ProtocolVersion.allCases.map { version -> String in
             switch probe.accepts(version) {
             case true?:
-                switch version {
-                case .sslv2, .sslv3: return "\(version.rawValue) " + paint("yes (obsolete)", "31")
-                case .tls10, .tls11: return "\(version.rawValue) " + paint("yes (legacy)", "33")
+                switch Rules.protocolFinding(for: version) {
+                case .tlsObsoleteProtocol?: return "\(version.rawValue) " + paint("yes (obsolete)", colour(of: .critical))
+                case .tlsLegacyProtocol?: return "\(version.rawValue) " + paint("yes (legacy)", colour(of: .warning))
                 default: return "\(version.rawValue) yes"
                 }
             case false?: return "\(version.rawValue) no"
@@ -120,9 +124,9 @@ public struct TextReport: Sendable {
             let width = list.suites.map(\.count).max() ?? 0
             for name in list.suites.map(safe) {
                 var line = pad("") + "  " + name
-                if let suite = CipherSuite.named(name), let weakness = suite.weakness, let severity = suite.findingSeverity {
+                if let suite = CipherSuite.named(name), let (severity, weakness) = ProbeRules.verdict(for: suite, role: role, negotiated: name == negotiated?.cipher).map({ ($0.severity, $0.weakness) }) {
                     line = pad("") + "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
-                        + paint("\(severity == .critical ? "insecure" : "weak"): \(weakness.reason)", severity == .critical ? "31" : "33")
+                        + paint("\(ProbeRules.suiteLabel(severity)): \(suite.reason(for: weakness))", colour(of: severity))
                 }
                 lines.append(line)
             }
@@ -159,15 +163,15 @@ public struct TextReport: Sendable {
             row("starttls", text)
         }
         if let tls = observation.tls {
-            var text = "\(safe(tls.version))  \(safe(tls.cipher))"
+            var text = "\(tls.version.rawValue)  \(safe(tls.cipher))"
             if let group = tls.group {
                 let finiteField = Rules.isFiniteFieldDH(group: group, cipher: tls.cipher)
-                text += "  \(safe(group))" + (finiteField ? tls.keyExchangeBits.map { " (\($0) bits)" } ?? "" : "")
+                text += "  \(safe(group.name))" + (finiteField ? tls.keyExchangeBits.map { " (\($0) bits)" } ?? "" : "")
             }
             row("tls", text)
         }
         if let probe = observation.probe {
-            lines += probeLines(probe)
+            lines += probeLines(probe, role: report.role.role, negotiated: observation.tls)
         }
         if let leaf = observation.chain.first {
             row("cert", leaf.subject.isEmpty ? "(empty subject)" : safe(leaf.subject))
@@ -178,7 +182,7 @@ public struct TextReport: Sendable {
             }
             let days = Rules.daysRemaining(leaf, now: report.now)
             row("", "valid \(JSONDates.format(leaf.notBefore).prefix(10)) to \(JSONDates.format(leaf.notAfter).prefix(10)) (\(days < 0 ? "expired" : Rules.days(days) + " left"))")
-            row("", "\(safe(leaf.keyType)) \(leaf.keyBits) bits, \(safe(leaf.signatureAlgorithm)), chain of \(observation.chain.count) sent")
+            row("", "\(safe(leaf.keyType.name)) \(leaf.keyBits) bits, \(safe(leaf.signatureAlgorithm)), chain of \(observation.chain.count) sent")
             let trust = observation.verification?.trusted == true ? paint("trusted", "32") : paint("not trusted", "31")
             let reference = safe(endpoint.referenceIdentity)
             let match = report.hostnameMatch == true ? "name \(reference) matches" : paint("name \(reference) does not match", "31")

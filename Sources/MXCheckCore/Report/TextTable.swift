@@ -22,7 +22,7 @@ extension TextReport {
             status = report.status
             host = endpoint.host
             place = Self.place(endpoint.address, endpoint.port)
-            tls = report.observation.tls.map { $0.version.replacingOccurrences(of: "TLSv", with: "TLS ") } ?? "-"
+            tls = report.observation.tls.map { $0.version.rawValue.replacingOccurrences(of: "TLSv", with: "TLS ") } ?? "-"
             days = report.observation.chain.first.map { String(Rules.daysRemaining($0, now: report.now)) } ?? "-"
             score = report.score.map(String.init) ?? "-"
             worst = report.findings.first { $0.severity != .info }?.id.rawValue ?? "-"

@@ -154,7 +154,7 @@ public final class RunEngine: Sendable {
             if ending == .deadline { return state.answer(deadlineAnswer(text, stub: stub(for: target), now: now)) }
             if target.isIPLiteral {
                 guard configuration.family.admits(target.hostText) else {
-                    let finding = Finding(.dnsHostUnresolved, message: ResolutionError.noAddressInFamily(host: target.hostText).description)
+                    let finding = RunRules.finding(for: .hostUnresolved(.noAddressInFamily(host: target.hostText)))
                     return state.answer(.unchecked(UncheckedReport(input: text, checkedAt: now, target: stub(for: target), findings: [finding])))
                 }
                 let endpoints = Endpoint.endpoints(for: target, addresses: [target.hostText], tls: configuration.tls, servername: configuration.serverName)
@@ -178,8 +178,8 @@ public final class RunEngine: Sendable {
     }
 
     private func invalid(_ text: String, reason: String, now: Date) -> TargetResult {
-        let what = configuration.kind == .domain ? "not a domain name" : "not a target"
-        return .unchecked(UncheckedReport(input: text, checkedAt: now, findings: [Finding(.inputInvalid, message: "'\(text)' is \(what): \(reason)")]))
+        let finding = RunRules.finding(for: .invalidInput(text: text, domainMode: configuration.kind == .domain, reason: reason))
+        return .unchecked(UncheckedReport(input: text, checkedAt: now, findings: [finding]))
     }
 
     private func deadlineAnswer(_ text: String, domain: String? = nil, stub: TargetStub? = nil, now: Date) -> TargetResult {
@@ -187,8 +187,7 @@ public final class RunEngine: Sendable {
     }
 
     private func deadlineFinding() -> Finding {
-        let seconds = configuration.deadline.map { MXResolution.seconds($0) } ?? "?"
-        return Finding(.runDeadline, message: "the run's --deadline of \(seconds) passed before this target was done")
+        RunRules.finding(for: .deadlinePassed(seconds: configuration.deadline))
     }
 
     private func resolveHost(_ text: String, target: Target, state: RunState) {
@@ -204,7 +203,7 @@ public final class RunEngine: Sendable {
             if interrupted { return state.drop() }
             schedule(text, domain: nil, endpoints: endpoints.map { ($0, nil) }, extra: [], policies: policy.map { [target.hostText: $0] } ?? [:], state: state)
         case .failure(let error):
-            let finding = Finding(.dnsHostUnresolved, message: error.description)
+            let finding = RunRules.finding(for: .hostUnresolved(error))
             state.answer(.unchecked(UncheckedReport(input: text, checkedAt: clock(), target: stub(for: target), findings: [finding])))
         }
     }
@@ -217,7 +216,7 @@ public final class RunEngine: Sendable {
         let now = clock()
         switch result {
         case .failure(let error):
-            state.answer(.unchecked(UncheckedReport(input: text, checkedAt: now, domain: domain, findings: [Finding(.dnsServfail, message: "resolving \(domain): \(error)")])))
+            state.answer(.unchecked(UncheckedReport(input: text, checkedAt: now, domain: domain, findings: [RunRules.finding(for: .domainResolutionFailed(domain: domain, error: error))])))
         case .success(let resolved) where resolved.endpoints.isEmpty:
             state.answer(.unchecked(UncheckedReport(input: text, checkedAt: now, domain: domain, findings: resolved.findings)))
         case .success(let resolved):
@@ -247,7 +246,7 @@ public final class RunEngine: Sendable {
             return nil
         }
         guard !endpoints.isEmpty || !extra.isEmpty else {
-            return state.answer(.unchecked(UncheckedReport(input: text, checkedAt: clock(), domain: domain, findings: [Finding(.dnsHostUnresolved, message: "'\(text)' gave no address to check")])))
+            return state.answer(.unchecked(UncheckedReport(input: text, checkedAt: clock(), domain: domain, findings: [RunRules.finding(for: .noAddress(text: text))])))
         }
         let target = PendingTarget(input: text, domain: domain, orders: endpoints.map { order($0.1?.mx) } + extraMX.map(order))
         for (index, object) in extra.enumerated() {

@@ -25,6 +25,21 @@ func failure(_ error: ConnectionError, phase: String) -> DialogFailure {
     }
 }
 
+/// The phase of the TLS handshake.
+let handshakePhase = "in the TLS handshake"
+
+/// The one mapping of TLS trouble to what the user sees: in the handshake a failed handshake, after it a
+/// protocol error naming the phase.
+func failure(_ error: TLSSession.Failure, phase: String) -> DialogFailure {
+    let inHandshake = phase == handshakePhase
+    switch error {
+    case .timedOut: return .timeout(phase: phase)
+    case .closed:
+        return inHandshake ? .handshakeFailed("the server closed the connection during the handshake") : .protocolError("the server closed the TLS session while \(phase)")
+    case .failed(let reason): return inHandshake ? .handshakeFailed(reason) : .protocolError("TLS error while \(phase): \(reason)")
+    }
+}
+
 final class PlainStream: ByteStream {
     let connection: TCPConnection
     var phase = connectingPhase
@@ -51,19 +66,11 @@ final class TLSStream: ByteStream {
     }
 
     func write(_ bytes: [UInt8], deadline: Deadline) throws(DialogFailure) {
-        do { try session.write(bytes, deadline: deadline) } catch { throw Self.map(error, phase: phase) }
+        do { try session.write(bytes, deadline: deadline) } catch { throw failure(error, phase: phase) }
     }
 
     func read(maximum: Int, deadline: Deadline) throws(DialogFailure) -> [UInt8] {
-        do { return try session.read(maximum: maximum, deadline: deadline) } catch { throw Self.map(error, phase: phase) }
-    }
-
-    static func map(_ error: TLSSession.Failure, phase: String) -> DialogFailure {
-        switch error {
-        case .timedOut: return .timeout(phase: phase)
-        case .closed: return .protocolError("the server closed the TLS session while \(phase)")
-        case .failed(let reason): return .protocolError("TLS error while \(phase): \(reason)")
-        }
+        do { return try session.read(maximum: maximum, deadline: deadline) } catch { throw failure(error, phase: phase) }
     }
 }
 

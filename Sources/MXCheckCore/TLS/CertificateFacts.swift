@@ -14,7 +14,7 @@ public struct CertificateFacts: Sendable, Equatable {
     /// Every iPAddress SAN, as text.
     public var ipAddresses: [String]
     /// `RSA`, `EC`, `Ed25519`, `Ed448`, `DSA`, or OpenSSL's name for anything else.
-    public var keyType: String
+    public var keyType: PublicKeyType
     public var keyBits: Int
     /// OpenSSL's long name, e.g. `sha256WithRSAEncryption`, `ecdsa-with-SHA256`.
     public var signatureAlgorithm: String
@@ -24,7 +24,7 @@ public struct CertificateFacts: Sendable, Equatable {
 
     public init(
         subject: String, issuer: String, commonName: String?, notBefore: Date, notAfter: Date, dnsNames: [String],
-        ipAddresses: [String], keyType: String, keyBits: Int, signatureAlgorithm: String, sha256: String,
+        ipAddresses: [String], keyType: PublicKeyType, keyBits: Int, signatureAlgorithm: String, sha256: String,
         selfSigned: Bool, der: [UInt8] = []
     ) {
         self.subject = subject
@@ -118,16 +118,16 @@ extension CertificateFacts {
         if let key = X509_get0_pubkey(cert) {
             keyBits = Int(EVP_PKEY_get_bits(key))
             switch EVP_PKEY_get_base_id(key) {
-            case EVP_PKEY_RSA, EVP_PKEY_RSA_PSS: keyType = "RSA"
-            case EVP_PKEY_EC: keyType = "EC"
-            case EVP_PKEY_ED25519: keyType = "Ed25519"
-            case EVP_PKEY_ED448: keyType = "Ed448"
-            case EVP_PKEY_DSA: keyType = "DSA"
-            default: keyType = EVP_PKEY_get0_type_name(key).map { String(cString: $0) } ?? "unknown"
+            case EVP_PKEY_RSA, EVP_PKEY_RSA_PSS: keyType = .rsa
+            case EVP_PKEY_EC: keyType = .ec
+            case EVP_PKEY_ED25519: keyType = .ed25519
+            case EVP_PKEY_ED448: keyType = .ed448
+            case EVP_PKEY_DSA: keyType = .dsa
+            default: keyType = .other(EVP_PKEY_get0_type_name(key).map { String(cString: $0) } ?? "unknown")
             }
         } else {
             keyBits = 0
-            keyType = "unknown"
+            keyType = .other("unknown")
         }
         let nid = X509_get_signature_nid(cert)
         signatureAlgorithm = OBJ_nid2ln(nid).map { String(cString: $0) } ?? "unknown"

@@ -29,32 +29,25 @@ public final class TLSClientContext: @unchecked Sendable {
 
 /// What the handshake settled on.
 public struct NegotiatedTLS: Sendable, Equatable {
-    /// `TLSv1.0` ... `TLSv1.3` (`SSLv3` if ever).
-    public var version: String
+    /// TLS 1.0 to 1.3, the versions the client context allows.
+    public var version: ProtocolVersion
     /// The IANA name of the cipher suite.
     public var cipher: String
-    /// The key-exchange group by its IANA name ("x25519", "secp256r1", "ffdhe2048", "X25519MLKEM768"), or
-    /// "dh<bits>" for a finite-field group outside RFC 7919 (`KeyExchangeGroup.name`); nil when none.
-    public var group: String?
+    /// The key-exchange group, whose `name` JSON and text write: the IANA name ("x25519", "secp256r1",
+    /// "ffdhe2048", "X25519MLKEM768"), or "dh<bits>" for a finite-field group outside RFC 7919; nil when none.
+    public var group: KeyExchangeGroup?
     /// Size of the server's ephemeral key in bits, where there is one.
     public var keyExchangeBits: Int?
     /// The certificates as the server sent them, leaf first, DER.
     public var chainDER: [[UInt8]]
 
-    public init(version: String, cipher: String, group: String?, keyExchangeBits: Int?, chainDER: [[UInt8]]) {
+    public init(version: ProtocolVersion, cipher: String, group: KeyExchangeGroup?, keyExchangeBits: Int?, chainDER: [[UInt8]]) {
         self.version = version
         self.cipher = cipher
         self.group = group
         self.keyExchangeBits = keyExchangeBits
         self.chainDER = chainDER
     }
-
-    public init(version: String, cipher: String, keyExchangeGroup: KeyExchangeGroup?, keyExchangeBits: Int?, chainDER: [[UInt8]]) {
-        self.init(version: version, cipher: cipher, group: keyExchangeGroup?.name, keyExchangeBits: keyExchangeBits, chainDER: chainDER)
-    }
-
-    /// `group` read back through the one table of group names.
-    public var keyExchangeGroup: KeyExchangeGroup? { group.flatMap { KeyExchangeGroup(name: $0) } }
 }
 
 /// A TLS client session on an already connected socket (SSL_set_fd), every wait bounded by a deadline.
@@ -243,8 +236,8 @@ final class TLSSession {
     }
 
     var negotiated: NegotiatedTLS {
-        var version = SSL_get_version(ssl).map { String(cString: $0) } ?? "unknown"
-        if version == "TLSv1" { version = "TLSv1.0" }
+        // The context's bounds (TLS 1.0 to OpenSSL's highest, 1.3) leave no other version to negotiate.
+        let version = ProtocolVersion(wireValue: UInt16(truncatingIfNeeded: SSL_version(ssl))) ?? .tls13
         let cipherPointer = SSL_get_current_cipher(ssl)
         let cipher = cipherPointer.flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) }
             ?? cipherPointer.flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "unknown"
@@ -268,7 +261,7 @@ final class TLSSession {
             if let der = CertificateDER.encode(leaf) { chain.append(der) }
             X509_free(leaf)
         }
-        return NegotiatedTLS(version: version, cipher: cipher, keyExchangeGroup: group, keyExchangeBits: bits, chainDER: chain)
+        return NegotiatedTLS(version: version, cipher: cipher, group: group, keyExchangeBits: bits, chainDER: chain)
     }
 
     /// The group of the server's ephemeral key where OpenSSL names no negotiated group (DHE below TLS 1.3):
