@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// What a check needs besides the endpoint.
 public struct CheckSettings: Sendable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Plain-text rendering for a person at a terminal; colour only when asked for.
 public struct TextReport: Sendable {
@@ -35,7 +36,7 @@ public struct TextReport: Sendable {
     }
 
     private func label(_ severity: Severity) -> String {
-        let text = severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
+        let text = severity.rawValue.uppercased().padded(toWidth: 8)
         switch severity {
         case .info: return paint(text, "36")
         case .warning: return paint(text, "33")
@@ -96,7 +97,7 @@ public struct TextReport: Sendable {
 
     /// Protocols on one line, then each version's suites one a line, weak ones marked, then the groups.
     func probeLines(_ probe: ProbeResult) -> [String] {
-        func pad(_ key: String) -> String { "  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) }
+        func pad(_ key: String) -> String { "  " + key.padded(toWidth: 9) }
         var lines: [String] = []
         let versions = ProtocolVersion.allCases.map { version -> String in
             switch probe.accepts(version) {
@@ -121,7 +122,7 @@ public struct TextReport: Sendable {
             for name in list.suites.map(safe) {
                 var line = pad("") + "  " + name
                 if let suite = CipherSuite.named(name), let weakness = suite.weakness, let severity = suite.findingSeverity {
-                    line = pad("") + "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                    line = pad("") + "  " + name.padded(toWidth: width) + "  "
                         + paint("\(severity == .critical ? "insecure" : "weak"): \(weakness.reason)", severity == .critical ? "31" : "33")
                 }
                 lines.append(line)
@@ -145,7 +146,7 @@ public struct TextReport: Sendable {
         var lines: [String] = []
         lines.append("\(paint(name, "1")) (\(endpoint.tls.rawValue))  \(label(report.status))  \(scoreText(report.score))")
         func row(_ key: String, _ value: String) {
-            lines.append("  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) + value)
+            lines.append("  " + key.padded(toWidth: 9) + value)
         }
         if let banner = observation.banner { row("banner", safe(banner)) }
         if let offered = observation.starttlsOffered, endpoint.tls == .starttls {

@@ -1,6 +1,7 @@
 import CMXCheckShims
 import COpenSSL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What a certificate says, read with OpenSSL from its DER encoding.
 public struct CertificateFacts: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import CMXCheckShims
 import COpenSSL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A pointer handed to a thread that alone uses it until it is joined.
 struct UnsafeSendable<Value>: @unchecked Sendable {
@@ -74,7 +75,7 @@ public final class TrustStore: @unchecked Sendable {
     public static let authenticationLevel: Int32 = 2
 
     private let store: OpaquePointer
-    private let lock = NSLock()
+    private let lock = MutexLock()
     /// Reading the system bundle takes tens of milliseconds: it happens on its own thread while the
     /// dialog runs, and verification waits for it.
     private var loader: JoinableThread?

@@ -1,6 +1,7 @@
 import CMXCheckShims
 import COpenSSL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The client's OpenSSL context: every protocol from TLS 1.0 and every suite at security level 0,
 /// no verification during the handshake, so any server is observed rather than refused.
