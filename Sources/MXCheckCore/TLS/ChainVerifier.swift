@@ -148,6 +148,18 @@ public final class TrustStore: @unchecked Sendable {
             return ChainVerification(errors: [VerifyError(depth: 0, code: -1, message: "no certificate")])
         }
         let intermediates = chainDER.dropFirst().compactMap { try? X509Certificate(der: $0) }
+        return verify(leaf: leaf, intermediates: intermediates, at: time)
+    }
+
+    /// Verifies a chain already decoded (a handshake's peer chain, leaf first), at `time`.
+    func verify(chain: [X509Certificate], at time: Date) -> ChainVerification {
+        guard let leaf = chain.first else {
+            return ChainVerification(errors: [VerifyError(depth: 0, code: -1, message: "no certificate")])
+        }
+        return verify(leaf: leaf, intermediates: Array(chain.dropFirst()), at: time)
+    }
+
+    private func verify(leaf: X509Certificate, intermediates: [X509Certificate], at time: Date) -> ChainVerification {
         guard let stack = CMXCheckShims_sk_X509_new_null() else {
             return ChainVerification(errors: [VerifyError(depth: 0, code: -1, message: "out of memory")])
         }
