@@ -66,4 +66,17 @@ final class StartupCostTests: XCTestCase {
         waiter.join()
         XCTAssertLessThan(Date().timeIntervalSince(joinStarted), 4, "the broadcast did not wake the waiter")
     }
+
+    func testHashedCertificateDirectoryIsRecognised() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-hashed-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in ["README", "ca-certificates.crt", "1a2b3c4d.pem", "1a2b3c4g.0"] {
+            FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: Data())
+        }
+        XCTAssertFalse(TrustStore.holdsHashedCertificate(directory.path))
+        FileManager.default.createFile(atPath: directory.appendingPathComponent("1a2B3c4d.0").path, contents: Data())
+        XCTAssertTrue(TrustStore.holdsHashedCertificate(directory.path))
+        XCTAssertFalse(TrustStore.holdsHashedCertificate(directory.appendingPathComponent("missing").path))
+    }
 }
