@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import MXCheckCore
 
 struct HeadersCommand: ParsableCommand {
@@ -36,14 +37,14 @@ struct HeadersCommand: ParsableCommand {
         do {
             block = try HeaderBlockReader.read(path: file)
         } catch {
-            FileHandle.standardError.write(Data("mxcheck headers: \(error.description)\n".utf8))
+            StandardStream.error.write("mxcheck headers: \(error.description)\n")
             throw ExitCode(3)
         }
         let trace = HeaderTrace(block)
         let output = (json ? .json : format) == .json
             ? trace.json.serialized()
             : HeaderTextReport.render(trace, source: file == "-" ? "standard input" : file)
-        FileHandle.standardOutput.write(Data((output + "\n").utf8))
+        StandardStream.output.write(output + "\n")
         throw ExitCode(trace.status.exitCode)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import MXCheckCore
 
 @main
@@ -22,17 +23,17 @@ struct MXCheck: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-            Foundation.exit(0)
+            Glibc.exit(0)
         } catch let exit as ExitCode {
-            Foundation.exit(exit.rawValue)
+            Glibc.exit(exit.rawValue)
         } catch {
             // Help and version requests arrive as errors whose exit code is success.
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                Glibc.exit(0)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            Foundation.exit(3)
+            StandardStream.error.write(fullMessage(for: error) + "\n")
+            Glibc.exit(3)
         }
     }
 }

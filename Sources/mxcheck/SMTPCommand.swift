@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import MXCheckCore
 
 extension TLSMode: ExpressibleByArgument {}
@@ -482,7 +483,7 @@ final class SignalWatcher: Sendable {
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &set, nil)
         let watcher = SignalWatcher()
-        let thread = Thread { [watcher, set] in
+        DetachedThread.start(stackSize: 64 << 10) { [watcher, set] in
             var set = set
             var seen = 0
             while true {
@@ -494,8 +495,6 @@ final class SignalWatcher: Sendable {
                 if let handler { handler(signal) } else { _exit(128 + signal) }
             }
         }
-        thread.stackSize = 64 << 10
-        thread.start()
         return watcher
     }
 
@@ -516,10 +515,10 @@ final class Progress: @unchecked Sendable {
         self.enabled = enabled
     }
 
-    private var elapsed: String { String(format: "%.1f s", Date().timeIntervalSince(started)) }
+    private var elapsed: String { String(cFormat: "%.1f s", Date().timeIntervalSince(started)) }
 
     func clear() {
-        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if enabled { StandardStream.error.write("\r\u{1B}[K") }
     }
 
     func update(_ result: TargetResult) {
@@ -527,7 +526,7 @@ final class Progress: @unchecked Sendable {
         for object in result.objects { counts[object.status, default: 0] += 1 }
         guard enabled else { return }
         let failed = (counts[.critical] ?? 0) + (counts[.unknown] ?? 0)
-        FileHandle.standardError.write(Data("[\(targets) done] \(failed) failed, \(elapsed)".utf8))
+        StandardStream.error.write("[\(targets) done] \(failed) failed, \(elapsed)")
     }
 
     func finish() {

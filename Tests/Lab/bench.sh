@@ -7,6 +7,9 @@
 # Times each tool BENCH_RUNS times (default 30), alternating the two tools:
 # with hyperfine when installed (in blocks of BENCH_BLOCK runs, default 10,
 # swapping the order every block), else with a bash loop run by run.
+# Then (issue 13) BENCH_PAIRS (default 20) pairs A B A B of the same two commands after a warm-up,
+# with medians of wall, CPU, peak RSS and page faults and the ratios (bench_pairs.py, perf stat when
+# installed), and the same for `mxcheck --version` against `openssl version`.
 # Counts mxcheck's TCP connections twice: its own JSON `connections`, and the
 # `connect from` lines of the lab's Postfix log for one extra run.
 #
@@ -43,7 +46,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 MXCHECK   (env: BENCH_RUNS=30 BENCH_BLOCK=10 BENCH_BUDGET=200 BENCH_NO_HYPERFINE=1" >&2
+    echo "usage: $0 MXCHECK   (env: BENCH_RUNS=30 BENCH_BLOCK=10 BENCH_BUDGET=200 BENCH_NO_HYPERFINE=1 BENCH_PAIRS=20" >&2
     echo "       BENCH_CIPHER_RUNS=5 BENCH_SSLYZE_RUNS=1 BENCH_SSLYZE_VERSION=6.3.1 BENCH_VENV=.build/bench-venv" >&2
     echo "       BENCH_TESTSSL_RUNS=1 BENCH_TESTSSL_ARGS='-p -E -P -f -S' BENCH_TESTSSL_FULL=1" >&2
     echo "       BENCH_NO_SSLYZE=1 BENCH_NO_TESTSSL=1 BENCH_TOTAL_BUDGET=1080)" >&2
@@ -395,6 +398,22 @@ print("timer: %s; wall time of the whole process (each under timeout)" % timer)
 if len(conns) != 1 or str(min(conns)) != server_mx:
     print("WARNING: mxcheck's JSON connections (%s) and the server log (%s) disagree" % (json_conns, server_mx))
 EOF
+
+# --- paired resource figures (issue 13) --------------------------------------------
+# The same two commands, A B A B after a warm-up, with wall, CPU, peak RSS and page faults of each
+# (bench_pairs.py reads the child's rusage, then perf stat when installed); then start-up alone.
+pairs=${BENCH_PAIRS:-20}
+[[ $pairs =~ ^[1-9][0-9]{0,4}$ ]] || die "BENCH_PAIRS must be a positive integer, not '$pairs'"
+pairs_helper=$lab_dir/bench_pairs.py
+to_json() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@"; }
+python3 "$pairs_helper" "basic check, mxcheck smtp (A) vs openssl s_client (B)" "$pairs" 3 \
+    "mxcheck smtp" "$(to_json "${mx_cmd[@]:2}")" "openssl s_client -starttls" "$(to_json "${sc_cmd[@]:2}")" ||
+    die "the paired runs failed"
+echo "goals (issue 13): wall ratio <= 1.3 (1.0 in time), CPU ratio <= 1.5, mxcheck's peak RSS <= 16 MB"
+python3 "$pairs_helper" "start-up, mxcheck --version (A) vs openssl version (B)" "$pairs" 3 \
+    "mxcheck --version" "$(to_json "$mxcheck" --version)" "openssl version" "$(to_json openssl version)" ||
+    die "the paired --version runs failed"
+echo "mxcheck binary: $(($(stat -c %s "$mxcheck") / 1048576)) MB"
 
 # === second section: --ciphers next to sslyze and testssl.sh (issue 3) ===========
 

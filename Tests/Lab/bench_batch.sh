@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench_batch.sh MXCHECK: the batch benchmark (issue 4). 1,000 endpoints of the lab's private Postfix
 # (250 loopback addresses x 4 ports) checked at --concurrency 64: endpoints per second and peak memory,
-# next to sslyze --targets_in on the same list when the benchmark's virtualenv has it.
+# next to sslyze --targets_in on the same list when the benchmark's virtualenv has it. With BENCH_BASELINE=PATH,
+# that binary and mxcheck also run alternately BENCH_BASELINE_ROUNDS times (default 3), CPU per endpoint each.
 #
 # It runs in a network namespace of its own (unshare -n), whose loopback gets the 250 addresses, so
 # Postfix can serve them all from four smtpd pools; nothing leaves that namespace.
@@ -47,6 +48,26 @@ log "mxcheck: $endpoints endpoints at --concurrency $concurrency"
 read -r m_seconds m_rss_kb m_user m_sys <"$state/mxcheck.time"
 m_cpu_ms=$(python3 -c "print(round(($m_user + $m_sys) * 1000 / $endpoints, 2))")
 
+# BENCH_BASELINE=PATH: another mxcheck binary (an earlier commit's release build) over the same list,
+# run as many times as mxcheck, alternating with it, for CPU per endpoint before and after a change.
+baseline_rows=()
+if [[ -n ${BENCH_BASELINE:-} ]]; then
+    baseline=$(realpath "$BENCH_BASELINE")
+    rounds=${BENCH_BASELINE_ROUNDS:-3}
+    for ((r = 1; r <= rounds; r++)); do
+        for bin in "$mxcheck" "$baseline"; do
+            /usr/bin/time -q -f "%e %M %U %S" -o "$state/ab.time" timeout 600 "$bin" smtp --json --concurrency "$concurrency" \
+                --servername mx.lab.example --ca-file "$root" --input "$targets" >"$state/ab.jsonl" || true
+            read -r a_seconds a_rss_kb a_user a_sys <"$state/ab.time"
+            label=$([[ $bin == "$mxcheck" ]] && echo "mxcheck (A/B round $r)" || echo "baseline (A/B round $r)")
+            baseline_rows+=("$(printf '%-34s %10s %12s %12s %14s %12s' "$label" "$a_seconds" \
+                "$(python3 -c "print(round($(wc -l <"$state/ab.jsonl") / $a_seconds, 1))")" \
+                "$(python3 -c "print(round($a_rss_kb / 1024, 1))")" "-" \
+                "$(python3 -c "print(round(($a_user + $a_sys) * 1000 / $endpoints, 2))")")")
+        done
+    done
+fi
+
 # The ceiling: the least client doing the same two connections per endpoint (Tests/Lab/minclient.py).
 log "minimal client: the same two connections per endpoint"
 /usr/bin/time -q -f "%e %M %U %S" -o "$state/min.time" timeout 600 python3 "$lab_dir/minclient.py" --targets "$targets" \
@@ -83,6 +104,8 @@ echo "mxcheck batch bench: $endpoints endpoints of the lab's Postfix ($hosts add
 printf '%-34s %10s %12s %12s %14s %12s\n' tool seconds endpoints/s "peak RSS MB" connections "CPU ms/ep"
 printf '%-34s %10s %12s %12s %14s %12s\n' "mxcheck smtp (basic check)" "$m_seconds" "$m_rate" "$m_rss_mb" "$m_connections" "$m_cpu_ms"
 printf '%-34s %10s %12s %12s %14s %12s\n' "minimal client (ceiling)" "$n_seconds" "$n_rate" "$(python3 -c "print(round($n_rss_kb / 1024, 1))")" "$((2 * endpoints))" "$n_cpu_ms"
+for row in "${baseline_rows[@]}"; do echo "$row"; done
+[[ -n ${BENCH_BASELINE:-} ]] && echo "baseline: $BENCH_BASELINE (BENCH_BASELINE), alternating with mxcheck"
 echo "mxcheck CPU (user+sys) per endpoint: $m_cpu_ms ms (goal <= 1.5 ms, injection probe included); endpoints/s vs the minimal client: $(python3 -c "print(round($m_rate / $n_rate, 2))")"
 if [[ $s_status == ok ]]; then
     printf '%-34s %10s %12s %12s %14s\n' "sslyze --certinfo --targets_in" "$s_seconds" "$s_rate" "$(python3 -c "print(round($s_rss_kb / 1024, 1))")" "-"

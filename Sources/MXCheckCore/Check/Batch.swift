@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Runs blocking checks on up to `concurrency` threads and hands each result over as soon as it is done.
 public enum Batch {
@@ -8,7 +9,7 @@ public enum Batch {
     ) {
         guard !items.isEmpty else { return }
         let queue = WorkQueue(items)
-        let lock = NSLock()
+        let lock = MutexLock()
         let count = max(1, min(concurrency, items.count))
         let workers = (0..<count).map { _ in
             JoinableThread {
@@ -25,7 +26,7 @@ public enum Batch {
     private final class WorkQueue<Item>: @unchecked Sendable {
         private var items: [Item]
         private var index = 0
-        private let lock = NSLock()
+        private let lock = MutexLock()
 
         init(_ items: [Item]) {
             self.items = items

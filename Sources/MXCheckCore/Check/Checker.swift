@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// What a check needs besides the endpoint.
 public struct CheckSettings: Sendable {
@@ -54,11 +56,13 @@ public struct Checker: Sendable {
         var greeted = false
         // The probe resumes the main connection's session: no second certificate chain to send or to parse.
         let handoff = wantProbe ? SessionHandoff() : nil
+        // The certificates as the handshake decoded them: facts and verification need no second decoding.
+        let peerChain = PeerChain()
         let startProbe = { () -> InjectionProbe in
             InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript, gate: gate, handoff: handoff)
         }
         do {
-            try run(endpoint, deadline: deadline, into: &observation, record: record, handoff: handoff) {
+            try run(endpoint, deadline: deadline, into: &observation, record: record, handoff: handoff, peerChain: peerChain) {
                 greeted = true
                 if wantProbe && settings.injectionProbeInParallel { probe = startProbe() }
             }
@@ -76,13 +80,21 @@ public struct Checker: Sendable {
             if outcome.connected { observation.connections += 1 }
         }
         if let tls = observation.tls {
-            for der in tls.chainDER {
-                do { observation.chain.append(try CertificateFacts(der: der)) } catch {
+            let decoded = peerChain.certificates.count == tls.chainDER.count ? peerChain.certificates : nil
+            for (index, der) in tls.chainDER.enumerated() {
+                do throws(CertificateParseError) {
+                    if let decoded {
+                        observation.chain.append(try CertificateFacts(certificate: decoded[index], der: der))
+                    } else {
+                        observation.chain.append(try CertificateFacts(der: der))
+                    }
+                } catch {
                     observation.chainParseErrors.append(error.description)
                 }
             }
             if !tls.chainDER.isEmpty {
-                observation.verification = trustStore.verify(chainDER: tls.chainDER, at: now)
+                observation.verification = decoded.map { trustStore.verify(chain: $0, at: now) }
+                    ?? trustStore.verify(chainDER: tls.chainDER, at: now)
             }
         }
         observation.durationMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
@@ -117,7 +129,7 @@ public struct Checker: Sendable {
     /// `greeted`: called once the server's greeting was 220.
     private func run(
         _ endpoint: Endpoint, deadline: Deadline, into observation: inout Observation, record: @escaping (String) -> Void,
-        handoff: SessionHandoff?, greeted: () -> Void
+        handoff: SessionHandoff?, peerChain: PeerChain, greeted: () -> Void
     ) throws(DialogFailure) {
         observation.connections += 1
         let connection = try connect(endpoint, deadline: deadline)
@@ -126,7 +138,8 @@ public struct Checker: Sendable {
         let ehloName = ehloName(for: connection)
 
         if endpoint.tls == .implicit {
-            let session = try handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record)
+            let session = try handshake(
+                connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record, peerChain: peerChain)
             defer { session.shutdown() }
             dialog.stream = TLSStream(session: session)
             try greetAndHello(dialog, ehloName: ehloName, deadline: deadline, observation: &observation, greeted: greeted)
@@ -136,7 +149,8 @@ public struct Checker: Sendable {
         }
 
         try negotiateStartTLS(dialog, connection: connection, deadline: deadline, observation: &observation, record: record, greeted: greeted)
-        let session = try handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record)
+        let session = try handshake(
+            connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record, peerChain: peerChain)
         defer { session.shutdown() }
         dialog.stream = TLSStream(session: session)
         // A careful client says EHLO again inside TLS (RFC 3207 §4.2); failures here do not undo the TLS facts.
@@ -223,7 +237,7 @@ public struct Checker: Sendable {
     /// `resuming`: a session of the main connection, offered for resumption (the injection probe's).
     func handshake(
         connection: TCPConnection, endpoint: Endpoint, deadline: Deadline, observation: inout Observation, record: (String) -> Void,
-        resuming ticket: TLSSessionTicket? = nil
+        resuming ticket: TLSSessionTicket? = nil, peerChain: PeerChain? = nil
     ) throws(DialogFailure) -> TLSSession {
         let session: TLSSession
         do {
@@ -245,7 +259,10 @@ public struct Checker: Sendable {
         } catch {
             throw failure(error, phase: handshakePhase)
         }
-        let negotiated = session.negotiated
+        // A connection resuming a session (the injection probe's) needs no chain: its own was not sent again.
+        let certificates = ticket == nil ? session.peerCertificates() : []
+        peerChain?.certificates = certificates
+        let negotiated = session.negotiated(chain: certificates)
         observation.tls = negotiated
         record("S: (TLS established: \(negotiated.version), \(negotiated.cipher)\(negotiated.group.map { ", \($0)" } ?? "")\(session.resumed ? ", resumed" : ""))")
         return session
@@ -263,4 +280,9 @@ public struct Checker: Sendable {
     static func connectFailure(_ error: ConnectionError) -> DialogFailure {
         failure(error, phase: connectingPhase)
     }
+}
+
+/// The main connection's certificates as its handshake decoded them; used on the checking thread only.
+final class PeerChain {
+    var certificates: [X509Certificate] = []
 }

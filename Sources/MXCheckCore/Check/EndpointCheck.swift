@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 extension Checker {
     /// The basic check, then the `--protocols` / `--ciphers` probes when a handshake succeeded (a server

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// What the STARTTLS command-injection probe saw.
 public enum InjectionProbeResult: Sendable, Equatable {
@@ -19,7 +21,7 @@ final class InjectionProbe: @unchecked Sendable {
         var connected: Bool
     }
 
-    private let lock = NSLock()
+    private let lock = MutexLock()
     private var outcome = Outcome(result: .inconclusive(reason: "the probe did not finish"), connected: false)
     private var thread: JoinableThread?
 

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A POSIX thread that can be joined. Joining guarantees the body and everything it captured are gone
 /// before the caller goes on, so no OpenSSL object is freed on another thread while the process exits
@@ -11,7 +12,7 @@ final class JoinableThread: @unchecked Sendable {
 
     private var thread = pthread_t()
     private var joined = false
-    private let lock = NSLock()
+    private let lock = MutexLock()
 
     init(stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) {
         var attributes = pthread_attr_t()
@@ -38,5 +39,43 @@ final class JoinableThread: @unchecked Sendable {
             joined = true
             pthread_join(thread, nil)
         }
+    }
+}
+
+/// A POSIX thread nobody waits for (a lookup abandoned at its deadline): its resources go when it ends.
+public enum DetachedThread {
+    public static func start(stackSize: Int, _ body: @escaping @Sendable () -> Void) {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackSize)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        final class Body {
+            let run: @Sendable () -> Void
+            init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+        }
+        let context = Unmanaged.passRetained(Body(body)).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, &attributes, { context in
+            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
+            return nil
+        }, context)
+        if status != 0 {
+            // No thread: run it here rather than lose the work.
+            Unmanaged<Body>.fromOpaque(context).takeRetainedValue().run()
+        }
+    }
+}
+
+/// The first bytes of a file, read with the C library (Foundation's FileHandle is not in FoundationEssentials).
+enum FilePrefix {
+    /// At most `maximum` bytes; nil when the file cannot be opened.
+    static func read(_ path: String, maximum: Int) -> Data? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes = [UInt8](repeating: 0, count: maximum)
+        let count = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, maximum, file) }
+        guard ferror(file) == 0 else { return nil }
+        return Data(bytes[..<count])
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 public enum LocalHost {
     /// The machine's FQDN for EHLO when it is a dotted name (no DNS wait: gethostname only); nil otherwise,

@@ -18,14 +18,14 @@ public enum Transcript {
         let answer: String
         switch reply {
         case .success(.answer(.hello(let server))):
-            let suite = CipherSuite.tls(code: server.cipherSuite).map(\.name) ?? String(format: "0x%04X", server.cipherSuite)
-            let version = server.version?.rawValue ?? String(format: "0x%04X", server.negotiatedVersion)
+            let suite = CipherSuite.tls(code: server.cipherSuite).map(\.name) ?? String(cFormat: "0x%04X", server.cipherSuite)
+            let version = server.version?.rawValue ?? String(cFormat: "0x%04X", server.negotiatedVersion)
             answer = server.isHelloRetryRequest
-                ? "HelloRetryRequest\(server.keyShareGroup.map { ", group \(NamedGroup.code($0)?.name ?? String(format: "0x%04X", $0))" } ?? "")"
+                ? "HelloRetryRequest\(server.keyShareGroup.map { ", group \(NamedGroup.code($0)?.name ?? String(cFormat: "0x%04X", $0))" } ?? "")"
                 : "ServerHello \(version) \(suite)"
         case .success(.answer(.alert(let alert))): answer = "alert \(alert)"
         case .success(.answer(.sslv2Hello(let server))): answer = "SSLv2 SERVER-HELLO, \(server.cipherKinds.count) cipher kinds"
-        case .success(.answer(.sslv2Error(let code))): answer = String(format: "SSLv2 ERROR 0x%04X", code)
+        case .success(.answer(.sslv2Error(let code))): answer = String(cFormat: "SSLv2 ERROR 0x%04X", code)
         case .success(.closed): answer = "closed"
         case .success(.timedOut): answer = "no answer in time"
         case .success(.unreadable(let error)): answer = "unreadable: \(error)"

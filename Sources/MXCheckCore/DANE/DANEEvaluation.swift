@@ -1,6 +1,7 @@
 import CMXCheckShims
 import COpenSSL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// `dane.status` (see docs/dane.md).
 public enum DANEStatus: String, Sendable, Equatable {

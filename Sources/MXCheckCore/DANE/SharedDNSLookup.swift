@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A `DNSLookup` that asks each question at most once per run, for any number of threads: answers and
 /// failures are kept in a bounded cache (oldest dropped first), and a question another thread is asking is
@@ -8,7 +9,7 @@ public final class SharedDNSLookup: DNSLookup, @unchecked Sendable {
     // Mutable state is touched only under `condition`; `base` is itself safe across threads (Sendable).
     private let base: any DNSLookup & Sendable
     private let capacity: Int
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var entries: [DNSQuestion: Result<DNSAnswer, DNSError>] = [:]
     /// Insertion order, for dropping the oldest; `head` is the first live index.
     private var order: [DNSQuestion] = []

@@ -1,6 +1,7 @@
 import CMXCheckShims
 import COpenSSL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One TLSA record (RFC 6698 §2.1): what a DANE client matches against the server's certificates.
 public struct TLSARecord: Sendable, Hashable, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import CUnbound
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Anything that answers DNS questions: the libunbound resolver, or a fake in tests.
 public protocol DNSLookup {
@@ -110,7 +111,7 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
 
     public let configuration: Configuration
     /// Guards every use of `context`: libunbound's calls and the callbacks ub_process runs.
-    private let lock = NSLock()
+    private let lock = MutexLock()
     private let context: OpaquePointer
 
     public init(_ configuration: Configuration = Configuration()) throws(DNSError) {
@@ -346,9 +347,7 @@ public enum TrustAnchorFile {
 
     /// The owner names of the anchors in a file; throws when it cannot be read or holds none.
     public static func owners(ofFile path: String) throws(DNSError) -> [String] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw .configuration("trust anchor \(path): cannot read the file") }
-        defer { try? handle.close() }
-        let data = (try? handle.read(upToCount: maximumBytes + 1)) ?? Data()
+        guard let data = FilePrefix.read(path, maximum: maximumBytes + 1) else { throw .configuration("trust anchor \(path): cannot read the file") }
         guard data.count <= maximumBytes else { throw .configuration("trust anchor \(path): larger than \(maximumBytes) bytes") }
         let owners = Self.owners(inText: String(decoding: data, as: UTF8.self))
         guard !owners.isEmpty else { throw .configuration("trust anchor \(path): no DS or DNSKEY record in the file") }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// An MX host as the domain publishes it (for the implicit MX: the domain itself, preference 0).
 public struct MXHost: Sendable, Hashable, CustomStringConvertible {
@@ -117,7 +118,7 @@ public enum MXResolution {
 
     /// Lower case, no trailing dot, checked against RFC 1035's length limits; IP addresses are refused.
     public static func normalizedDomain(_ text: String) throws(DNSError) -> String {
-        let name = DNSName.normalized(text.trimmingCharacters(in: .whitespaces))
+        let name = DNSName.normalized(text.trimmingBlanks())
         guard !name.isEmpty, name != "." else { throw .invalidName(text, reason: "empty") }
         guard name.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
             throw .invalidName(text, reason: "only ASCII letters, digits, hyphens and dots (give an IDN as its xn-- form)")

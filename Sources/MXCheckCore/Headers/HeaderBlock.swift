@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One header field: its name as written and its value unfolded (the line breaks of folded lines removed, the
 /// white space after them kept), as the bytes the message holds.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What the Received fields of one message say about its path: the hops (topmost first), the findings about
 /// them and the status they give.

@@ -75,7 +75,7 @@ extension HopTLS {
         case .gnuTLSDescription(let keyExchange, let authentication, let bulk, let mac):
             if version == .tls13 || (keyExchange != "RSA" && authentication.isEmpty) {
                 return tls13.first { suite in
-                    guard let name = suite.ianaName, let hash = name.range(of: "_SHA", options: .backwards) else { return false }
+                    guard let name = suite.ianaName, let hash = name.ranges(of: "_SHA").last else { return false }
                     return name[name.startIndex..<hash.lowerBound] == "TLS_" + bulk
                 }
             }

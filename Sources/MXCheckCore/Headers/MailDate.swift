@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// RFC 5322 §3.3 date-time, with the obsolete forms of §4.3 that trace fields still carry: no day of the week,
 /// two-digit years, named zones (GMT, UT, EST...), extra white space, a zone comment after it.

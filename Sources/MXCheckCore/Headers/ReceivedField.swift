@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The parts of a Received field's value (RFC 5321 §4.4, RFC 5322 §3.6.7): words, comments and semicolons.
 /// Comments nest and take quoted pairs; quoted strings, `[...]` literals and `<...>` paths are parts of words,

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// What one probe connection got back for its ClientHello.
 public enum ProbeReply: Sendable, Equatable {
@@ -75,7 +77,7 @@ public struct SMTPProbeTransport: ProbeTransport {
 /// Bounds the connections to one address: at most `limit` open at once, `delay` between two starts, and a
 /// pause for everyone after the server asked to slow down. Share one gate between the probes of one address.
 public final class ConnectionGate: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private let limit: Int
     private let delayNanoseconds: UInt64
     private var open = 0

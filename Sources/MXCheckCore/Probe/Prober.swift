@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// How `--protocols` / `--ciphers` probe one endpoint.
 public struct ProbeSettings: Sendable {
@@ -121,7 +123,7 @@ public struct Prober: Sendable {
     }
 
     private final class Collected: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = MutexLock()
         private var storedVersions: [ProtocolVersion: VersionOutcome] = [:]
         private var storedGroups13: [NamedGroup]?
 
@@ -484,7 +486,7 @@ struct VersionOutcome: Sendable {
 
 /// State the worker threads of one run share: connection count, the hello size, and the stop signal.
 final class ProbeRun: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = MutexLock()
     private var connections = 0
     private var stopped = false
     private var rateLimited = false

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One deduction from the score of 100, with the finding it comes from.
 public struct Deduction: Sendable, Equatable {

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// mxcheck's version, as `--version` and the JSON's `mxcheckVersion` give it.
 public enum MXCheckVersion {

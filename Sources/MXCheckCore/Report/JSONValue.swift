@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A JSON document built by hand, so that null fields stay in the output and keys come out sorted.
 public indirect enum JSONValue: Sendable, Equatable {
@@ -24,7 +25,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .int(let value): out += String(value)
         case .double(let value):
             if value.isFinite {
-                out += String(format: "%.1f", value)
+                out += String(cFormat: "%.1f", value)
             } else {
                 out += "null"
             }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What the monitoring renderers (Nagios, Prometheus) read from one schema-version-2 JSON object: an endpoint,
 /// or a target answered without one. Read from the JSON, not from the run's report types, so the renderers

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The monitoring-plugin output of a run (Nagios, Icinga, Naemon, Checkmk's classic checks): a status line
 /// `SMTP TLS <STATUS> - <summary> | <perfdata>`, then one long-output line per JSON object (endpoint, or
@@ -100,7 +101,7 @@ public enum NagiosReport {
             if let port = endpoint.port { parts.append(String(port)) }
             let base = label(parts.joined(separator: "_"))
             guard seen.insert(base).inserted else { continue }
-            let seconds = endpoint.totalMilliseconds.map { String(format: "%.3f", $0 / 1000) + "s" }
+            let seconds = endpoint.totalMilliseconds.map { String(cFormat: "%.3f", $0 / 1000) + "s" }
             items.append("'\(base)_days'=\(endpoint.daysRemaining.map(number) ?? "U");\(warnDays):;\(critDays):")
             items.append("'\(base)_time'=\(seconds ?? "U")")
             items.append("'\(base)_score'=\(endpoint.score.map(number) ?? "U");;;0;100")
@@ -130,6 +131,6 @@ public enum NagiosReport {
     /// A perfdata value in the guidelines' class `[-0-9.]`: integers as such, never scientific notation.
     static func number(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return String(format: "%.3f", value)
+        return String(cFormat: "%.3f", value)
     }
 }

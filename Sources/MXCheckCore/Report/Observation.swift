@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Why a dialog ended before the check was complete.
 public enum DialogFailure: Sendable, Equatable {

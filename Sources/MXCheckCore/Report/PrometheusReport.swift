@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A run as Prometheus text exposition format (version 0.0.4), for node_exporter's textfile collector or a
 /// Pushgateway: one gauge family per metric, HELP and TYPE once, its samples grouped under it.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Plain-text rendering for a person at a terminal; colour only when asked for.
 public struct TextReport: Sendable {
@@ -35,7 +36,7 @@ public struct TextReport: Sendable {
     }
 
     private func label(_ severity: Severity) -> String {
-        paint(severity.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0), colour(of: severity))
+        paint(severity.rawValue.uppercased().padded(toWidth: 8), colour(of: severity))
     }
 
     /// The one colour of each severity, wherever the text marks one.
@@ -100,7 +101,7 @@ public struct TextReport: Sendable {
 
     /// Protocols on one line, then each version's suites one a line, weak ones marked, then the groups.
     func probeLines(_ probe: ProbeResult, role: PortRole, negotiated: NegotiatedTLS?) -> [String] {
-        func pad(_ key: String) -> String { "  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) }
+        func pad(_ key: String) -> String { "  " + key.padded(toWidth: 9) }
         var lines: [String] = []
         let versions = ProtocolVersion.allCases.map { version -> String in
             switch probe.accepts(version) {
@@ -125,7 +126,7 @@ public struct TextReport: Sendable {
             for name in list.suites.map(safe) {
                 var line = pad("") + "  " + name
                 if let suite = CipherSuite.named(name), let (severity, weakness) = ProbeRules.verdict(for: suite, role: role, negotiated: name == negotiated?.cipher).map({ ($0.severity, $0.weakness) }) {
-                    line = pad("") + "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                    line = pad("") + "  " + name.padded(toWidth: width) + "  "
                         + paint("\(ProbeRules.suiteLabel(severity)): \(suite.reason(for: weakness))", colour(of: severity))
                 }
                 lines.append(line)
@@ -149,7 +150,7 @@ public struct TextReport: Sendable {
         var lines: [String] = []
         lines.append("\(paint(name, "1")) (\(endpoint.tls.rawValue))  \(label(report.status))  \(scoreText(report.score))")
         func row(_ key: String, _ value: String) {
-            lines.append("  " + key.padding(toLength: 9, withPad: " ", startingAt: 0) + value)
+            lines.append("  " + key.padded(toWidth: 9) + value)
         }
         if let banner = observation.banner { row("banner", safe(banner)) }
         if let offered = observation.starttlsOffered, endpoint.tls == .starttls {

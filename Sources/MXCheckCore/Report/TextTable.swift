@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Many endpoints at a glance: one line each, aligned for a terminal of 100 columns.
 extension TextReport {
@@ -22,7 +23,7 @@ extension TextReport {
             status = report.status
             host = endpoint.host
             place = Self.place(endpoint.address, endpoint.port)
-            tls = report.observation.tls.map { $0.version.rawValue.replacingOccurrences(of: "TLSv", with: "TLS ") } ?? "-"
+            tls = report.observation.tls.map { $0.version.rawValue.replacing("TLSv", with: "TLS ") } ?? "-"
             days = report.observation.chain.first.map { String(Rules.daysRemaining($0, now: report.now)) } ?? "-"
             score = report.score.map(String.init) ?? "-"
             worst = report.findings.first { $0.severity != .info }?.id.rawValue ?? "-"
@@ -55,7 +56,7 @@ extension TextReport {
             }
             let width = tableWidths[index]
             let fitted = cell.count > width ? String(cell.prefix(width - 1)) + "~" : cell
-            line += fitted.padding(toLength: width, withPad: " ", startingAt: 0) + " "
+            line += fitted.padded(toWidth: width) + " "
         }
         return line
     }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A first-in first-out queue over an array: amortised O(1) at both ends. A popped element is released at
 /// once (its slot emptied), so the queue never keeps alive what it handed out.
@@ -56,7 +57,7 @@ final class AddressScheduler: @unchecked Sendable {  // every stored property is
         let gate: ConnectionGate
     }
 
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private let perAddress: Int
     private let maximumWorkers: Int
     private let makeGate: () -> ConnectionGate

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The real check of an endpoint for the run engine: the SMTP/TLS dialog with the injection probe beside it,
 /// then `--protocols` / `--ciphers` when asked.

@@ -1,9 +1,10 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
-/// A value behind a lock. NSLock rather than Synchronization's Mutex: ThreadSanitizer understands
+/// A value behind a lock. A POSIX mutex (MutexLock) rather than Synchronization's Mutex: ThreadSanitizer understands
 /// pthread mutexes, not Mutex's futex, and would report every access as a race.
 public final class Locked<Value>: @unchecked Sendable {  // `value` is only touched under `lock`
-    private let lock = NSLock()
+    private let lock = MutexLock()
     private var value: Value
 
     public init(_ value: Value) {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the transport policies say about one MX host (or host target) before its endpoints are checked: looked
 /// up once per host and shared by its endpoints. DANE now; MTA-STS adds its own member beside it.
@@ -44,7 +44,7 @@ public final class DNSSECLookups: @unchecked Sendable {  // `support` is only to
     public let trustAnchorFile: String?
     /// Bound on the support check, in seconds.
     public let timeout: Double
-    private let lock = NSLock()
+    private let lock = MutexLock()
     private var support: DNSSECSupport?
 
     public init(validating: SharedDNSLookup, plain: SharedDNSLookup, trustAnchorFile: String?, timeout: Double) {

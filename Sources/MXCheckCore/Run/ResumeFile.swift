@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// An earlier run's JSON Lines output (`--resume FILE`): which inputs it answered, and their statuses for the
 /// exit code. An unterminated last line (the run was killed mid-write) is dropped, and its target checked again.
@@ -60,15 +61,28 @@ public struct ResumeFile: Sendable {
 
     private mutating func take(line: [UInt8]) {
         guard !line.isEmpty,
-              let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-              let input = object["input"] as? String
+              let object = try? JSONDecoder().decode(AnsweredLine.self, from: Data(line))
         else {
             unreadableLines += 1
             return
         }
-        answered.insert(input)
-        if let text = object["status"] as? String, let status = Status(rawValue: text) {
+        answered.insert(object.input)
+        if let text = object.status, let status = Status(rawValue: text) {
             statuses[status, default: 0] += 1
         }
+    }
+}
+
+/// What a line of earlier output says about its target: its `input`, and its `status` when that is a string.
+private struct AnsweredLine: Decodable {
+    var input: String
+    var status: String?
+
+    private enum CodingKeys: String, CodingKey { case input, status }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        input = try container.decode(String.self, forKey: .input)
+        status = try? container.decode(String.self, forKey: .status)
     }
 }

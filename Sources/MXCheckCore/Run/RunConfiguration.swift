@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What a run checks and how: the one place every setting of a run lives. The checker, the rules and
 /// the probes take their settings from here.

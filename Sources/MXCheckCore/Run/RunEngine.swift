@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Checks one endpoint for the run: the real SMTP/TLS check, or a script in tests. Every connection takes a
 /// slot of `gate` (shared by everything that talks to the address); `stop` ends every wait early.
@@ -16,7 +17,7 @@ public protocol TargetResolving: Sendable {
 final class PendingTarget: @unchecked Sendable {  // `slots` and `remaining` are guarded by `lock`
     let input: String
     let domain: String?
-    private let lock = NSLock()
+    private let lock = MutexLock()
     private var slots: [(order: (UInt16, String), object: ReportObject?)]
     private var remaining: Int
     private var abandoned = false
@@ -312,7 +313,7 @@ public final class RunEngine: Sendable {
 private final class RunState: @unchecked Sendable {  // every var is guarded by `condition`
     private let engine: RunEngine
     private let sink: @Sendable (TargetResult) -> Void
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private let scheduler: AddressScheduler
     private let lookups: WorkQueue
     private var threads: [JoinableThread] = []
@@ -417,7 +418,7 @@ private final class RunState: @unchecked Sendable {  // every var is guarded by 
 
 /// Closures run by up to `maximumWorkers` threads, started as work arrives.
 private final class WorkQueue: @unchecked Sendable {  // every var is guarded by `condition`
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private let maximumWorkers: Int
     private var items = FIFO<@Sendable () -> Void>()
     private var workers = 0

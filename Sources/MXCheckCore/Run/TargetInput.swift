@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One target as given: a command-line argument or an input line, without its `#` comment and blanks.
 public struct TargetInput: Sendable, Equatable {
@@ -16,7 +17,7 @@ public struct TargetInput: Sendable, Equatable {
     public static func fromLine<S: StringProtocol>(_ line: S, source: String?) -> TargetInput? {
         var body = Substring(line)
         if let hash = body.firstIndex(of: "#") { body = body[..<hash] }
-        let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = body.trimmingWhitespaceAndLineEnds()
         return text.isEmpty ? nil : TargetInput(text, source: source)
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where an endpoint came from in `--mx` mode: the domain, its MX host, and the domain-level findings
 /// that go on each of its endpoint objects.

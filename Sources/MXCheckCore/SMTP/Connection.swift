@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 import Synchronization
 
 /// Raised once to end every wait that carries it: a signal, or the run's own deadline.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The byte stream an SMTP dialog runs over: the plain socket, then TLS.
 protocol ByteStream: AnyObject {

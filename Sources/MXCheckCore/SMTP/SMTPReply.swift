@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One SMTP reply: a three-digit code and its text lines (without code and separator).
 public struct SMTPReply: Sendable, Equatable {
@@ -134,7 +135,7 @@ public struct Capabilities: Sendable, Equatable {
     public func contains(_ keyword: String) -> Bool {
         lines.contains { line in
             let word = line.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
-            return word.caseInsensitiveCompare(keyword) == .orderedSame
+            return word.lowercased() == keyword.lowercased()
         }
     }
 }

@@ -1,6 +1,7 @@
 import CMXCheckShims
 import COpenSSL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What a certificate says, read with OpenSSL from its DER encoding.
 public struct CertificateFacts: Sendable, Equatable {
@@ -77,12 +78,22 @@ final class X509Certificate {
         pointer = parsed
     }
 
+    /// Shares a certificate OpenSSL already holds (a handshake's peer chain): no DER to decode again.
+    init(retaining pointer: OpaquePointer) {
+        X509_up_ref(pointer)
+        self.pointer = pointer
+    }
+
     deinit { X509_free(pointer) }
 }
 
 extension CertificateFacts {
     public init(der: [UInt8]) throws(CertificateParseError) {
-        let certificate = try X509Certificate(der: der)
+        try self.init(certificate: try X509Certificate(der: der), der: der)
+    }
+
+    /// From a certificate already decoded; `der` is its encoding.
+    init(certificate: X509Certificate, der: [UInt8]) throws(CertificateParseError) {
         let cert = certificate.pointer
         var buffer = [CChar](repeating: 0, count: 4096)
         func text(_ fill: (UnsafeMutablePointer<CChar>, Int32) -> Int32) -> String? {

@@ -1,6 +1,7 @@
 import CMXCheckShims
 import COpenSSL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A pointer handed to a thread that alone uses it until it is joined.
 struct UnsafeSendable<Value>: @unchecked Sendable {
@@ -74,7 +75,7 @@ public final class TrustStore: @unchecked Sendable {
     public static let authenticationLevel: Int32 = 2
 
     private let store: OpaquePointer
-    private let lock = NSLock()
+    private let lock = MutexLock()
     /// Reading the system bundle takes tens of milliseconds: it happens on its own thread while the
     /// dialog runs, and verification waits for it.
     private var loader: JoinableThread?
@@ -117,9 +118,7 @@ public final class TrustStore: @unchecked Sendable {
         let directory = environment[String(cString: X509_get_default_cert_dir_env())] ?? String(cString: X509_get_default_cert_dir())
         let defaultFile = String(cString: X509_get_default_cert_file())
         let file = environment[String(cString: X509_get_default_cert_file_env())] ?? defaultFile
-        let hashed = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.contains { name in
-            name.count == 10 && name.hasSuffix(".0") && name.prefix(8).allSatisfy(\.isHexDigit)
-        } ?? false
+        let hashed = Self.holdsHashedCertificate(directory)
         if hashed {
             _ = X509_STORE_load_path(store, directory)
         }
@@ -128,6 +127,24 @@ public final class TrustStore: @unchecked Sendable {
             _ = X509_STORE_load_file(store, file)
         }
         ERR_clear_error()
+    }
+
+    /// Whether the directory has an OpenSSL hash link (`1a2b3c4d.0`); stops at the first one, without
+    /// listing the whole directory into strings.
+    static func holdsHashedCertificate(_ directory: String) -> Bool {
+        guard let stream = opendir(directory) else { return false }
+        defer { closedir(stream) }
+        let hex = Array("0123456789abcdefABCDEF".utf8)
+        while let entry = readdir(stream) {
+            let found = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> Bool in
+                let name = raw.prefix { $0 != 0 }
+                guard name.count == 10, name[name.startIndex + 8] == UInt8(ascii: "."), name[name.startIndex + 9] == UInt8(ascii: "0")
+                else { return false }
+                return name.prefix(8).allSatisfy { hex.contains($0) }
+            }
+            if found { return true }
+        }
+        return false
     }
 
     deinit {
@@ -147,6 +164,18 @@ public final class TrustStore: @unchecked Sendable {
             return ChainVerification(errors: [VerifyError(depth: 0, code: -1, message: "no certificate")])
         }
         let intermediates = chainDER.dropFirst().compactMap { try? X509Certificate(der: $0) }
+        return verify(leaf: leaf, intermediates: intermediates, at: time)
+    }
+
+    /// Verifies a chain already decoded (a handshake's peer chain, leaf first), at `time`.
+    func verify(chain: [X509Certificate], at time: Date) -> ChainVerification {
+        guard let leaf = chain.first else {
+            return ChainVerification(errors: [VerifyError(depth: 0, code: -1, message: "no certificate")])
+        }
+        return verify(leaf: leaf, intermediates: Array(chain.dropFirst()), at: time)
+    }
+
+    private func verify(leaf: X509Certificate, intermediates: [X509Certificate], at time: Date) -> ChainVerification {
         guard let stack = CMXCheckShims_sk_X509_new_null() else {
             return ChainVerification(errors: [VerifyError(depth: 0, code: -1, message: "out of memory")])
         }

@@ -1,5 +1,6 @@
 import COpenSSL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A TLS session the main connection established, for the injection probe to resume: the probe then needs
 /// neither the server's certificate chain nor its signature, which saves the client's and the server's CPU.
@@ -15,7 +16,7 @@ public final class TLSSessionTicket: @unchecked Sendable {  // an SSL_SESSION is
 
 /// Hands the main connection's session to the injection probe, which waits for it (bounded) before its handshake.
 final class SessionHandoff: @unchecked Sendable {  // `ticket` and `settled` are guarded by `condition`
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var ticket: TLSSessionTicket?
     private var settled = false
 

@@ -1,6 +1,7 @@
 import CMXCheckShims
 import COpenSSL
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The client's OpenSSL context: every protocol from TLS 1.0 and every suite at security level 0,
 /// no verification during the handshake, so any server is observed rather than refused.
@@ -235,7 +236,25 @@ final class TLSSession {
         ERR_clear_error()
     }
 
-    var negotiated: NegotiatedTLS {
+    var negotiated: NegotiatedTLS { negotiated(chain: peerCertificates()) }
+
+    /// The certificates the server sent, leaf first, as OpenSSL decoded them in the handshake.
+    func peerCertificates() -> [X509Certificate] {
+        var chain: [X509Certificate] = []
+        if let stack = SSL_get_peer_cert_chain(ssl) {
+            for index in 0..<CMXCheckShims_sk_X509_num(stack) {
+                if let cert = CMXCheckShims_sk_X509_value(stack, index) { chain.append(X509Certificate(retaining: cert)) }
+            }
+        }
+        if chain.isEmpty, let leaf = SSL_get1_peer_certificate(ssl) {
+            chain.append(X509Certificate(retaining: leaf))
+            X509_free(leaf)
+        }
+        return chain
+    }
+
+    /// What was negotiated, with `chain` (from `peerCertificates()`, or none) as its DER chain.
+    func negotiated(chain certificates: [X509Certificate]) -> NegotiatedTLS {
         // The context's bounds (TLS 1.0 to OpenSSL's highest, 1.3) leave no other version to negotiate.
         let version = ProtocolVersion(wireValue: UInt16(truncatingIfNeeded: SSL_version(ssl))) ?? .tls13
         let cipherPointer = SSL_get_current_cipher(ssl)
@@ -249,18 +268,7 @@ final class TLSSession {
             if group == nil { group = Self.group(ofServerKey: key) }
             EVP_PKEY_free(key)
         }
-        var chain: [[UInt8]] = []
-        if let stack = SSL_get_peer_cert_chain(ssl) {
-            for index in 0..<CMXCheckShims_sk_X509_num(stack) {
-                if let cert = CMXCheckShims_sk_X509_value(stack, index), let der = CertificateDER.encode(cert) {
-                    chain.append(der)
-                }
-            }
-        }
-        if chain.isEmpty, let leaf = SSL_get1_peer_certificate(ssl) {
-            if let der = CertificateDER.encode(leaf) { chain.append(der) }
-            X509_free(leaf)
-        }
+        let chain = certificates.compactMap { CertificateDER.encode($0.pointer) }
         return NegotiatedTLS(version: version, cipher: cipher, group: group, keyExchangeBits: bits, chainDER: chain)
     }
 

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// Which address families to check.
 public enum AddressFamilyFilter: Sendable {
@@ -54,7 +56,7 @@ public enum SystemResolver {
     }
 
     private final class Outcome: @unchecked Sendable {
-        let lock = NSLock()
+        let lock = MutexLock()
         var result: Result<[String], ResolutionError>?
     }
 
@@ -62,13 +64,11 @@ public enum SystemResolver {
     static func lookup(_ name: String, deadline: Deadline, timeout: Double) throws(ResolutionError) -> [String] {
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
+        DetachedThread.start(stackSize: 256 * 1024) {
             let result = getAddresses(name)
             outcome.lock.withLock { outcome.result = result }
             done.signal()
         }
-        thread.stackSize = 256 * 1024
-        thread.start()
         while done.wait(timeout: .now() + .milliseconds(Int(max(1, deadline.remainingMilliseconds)))) == .timedOut {
             if deadline.hasPassed { throw .timeout(host: name, seconds: timeout) }
         }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// How TLS starts on a connection.
 public enum TLSMode: String, Sendable, CaseIterable {
@@ -71,7 +72,7 @@ public enum TargetError: Error, Equatable, CustomStringConvertible {
 extension Target {
     /// Parses `host`, `host:port`, `192.0.2.1[:port]`, `[2001:db8::1][:port]` and bare `2001:db8::1`.
     public static func parse(_ raw: String, defaultPort: UInt16 = 25) throws(TargetError) -> Target {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        let text = raw.trimmingBlanks()
         guard !text.isEmpty else { throw .empty }
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { throw .unbalancedBracket(text) }
