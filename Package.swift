@@ -44,6 +44,13 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["MXCheckCore"]
         ),
+        .testTarget(
+            name: "mxcheckTests",
+            dependencies: [
+                "mxcheck",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

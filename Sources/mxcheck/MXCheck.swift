@@ -21,7 +21,8 @@ struct MXCheck: ParsableCommand {
     static func main() {
         signal(SIGPIPE, SIG_IGN)
         do {
-            var command = try parseAsRoot()
+            // A plain `smtp` command line skips the parser's reflection; every other goes through the parser.
+            var command: ParsableCommand = try PlainSMTPArguments.command(CommandLine.arguments.dropFirst()) ?? parseAsRoot()
             try command.run()
             Glibc.exit(0)
         } catch let exit as ExitCode {
