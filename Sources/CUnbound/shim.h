@@ -1,5 +1,6 @@
 #ifndef MXCHECK_CUNBOUND_SHIM_H
 #define MXCHECK_CUNBOUND_SHIM_H
-// libunbound (Debian libunbound-dev), linked directly: its pkg-config file pulls in libevent's.
+// libunbound (Debian libunbound-dev): its declarations only. CMXCheckShims/unbound_loader.c defines the entry
+// points MXCheckCore calls and loads libunbound.so.8 with dlopen at the first ub_ctx_create.
 #include <unbound.h>
 #endif

@@ -135,6 +135,24 @@ int CMXCheckShims_dane_verify(SSL_CTX *ctx, X509_STORE *store, X509 *leaf, STACK
 int CMXCheckShims_X509_spki_der(X509 *cert, unsigned char **out);
 /// The SHA-512 digest of a buffer into out (64 bytes); returns 1 on success.
 int CMXCheckShims_sha512(const unsigned char *data, size_t length, unsigned char *out);
+/// libunbound's entry points, loaded with dlopen("libunbound.so.8") at the first CMXCheckShims_ub_ctx_create, which
+/// returns NULL when the library cannot be loaded (no other entry point is reached without a context).
+struct ub_ctx;
+struct ub_result;
+struct ub_ctx *CMXCheckShims_ub_ctx_create(void);
+void CMXCheckShims_ub_ctx_delete(struct ub_ctx *ctx);
+int CMXCheckShims_ub_ctx_set_option(struct ub_ctx *ctx, const char *opt, const char *val);
+int CMXCheckShims_ub_ctx_set_fwd(struct ub_ctx *ctx, const char *addr);
+int CMXCheckShims_ub_ctx_resolvconf(struct ub_ctx *ctx, const char *fname);
+int CMXCheckShims_ub_ctx_add_ta_file(struct ub_ctx *ctx, const char *fname);
+int CMXCheckShims_ub_ctx_async(struct ub_ctx *ctx, int dothread);
+int CMXCheckShims_ub_fd(struct ub_ctx *ctx);
+int CMXCheckShims_ub_process(struct ub_ctx *ctx);
+int CMXCheckShims_ub_resolve_async(struct ub_ctx *ctx, const char *name, int rrtype, int rrclass, void *mydata,
+                                   void (*callback)(void *, int, struct ub_result *), int *async_id);
+int CMXCheckShims_ub_cancel(struct ub_ctx *ctx, int async_id);
+void CMXCheckShims_ub_resolve_free(struct ub_result *result);
+const char *CMXCheckShims_ub_strerror(int err);
 #ifdef __cplusplus
 }
 #endif

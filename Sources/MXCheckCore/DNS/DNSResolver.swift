@@ -1,3 +1,4 @@
+import CMXCheckShims
 import CUnbound
 import FoundationEssentials
 import Glibc
@@ -115,31 +116,31 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
     private let context: OpaquePointer
 
     public init(_ configuration: Configuration = Configuration()) throws(DNSError) {
-        guard let context = ub_ctx_create() else { throw .configuration("ub_ctx_create failed") }
+        guard let context = CMXCheckShims_ub_ctx_create() else { throw .configuration("ub_ctx_create failed") }
         self.context = context
         self.configuration = configuration
         // A thread, not a forked process, does the background work: fork in a threaded process is unsafe.
-        try check(ub_ctx_async(context, 1), "ub_ctx_async")
+        try check(CMXCheckShims_ub_ctx_async(context, 1), "ub_ctx_async")
         // Otherwise libunbound drops 127.0.0.1 and ::1 from the servers, and a local resolver never answers.
-        try check(ub_ctx_set_option(context, "do-not-query-localhost:", "no"), "do-not-query-localhost")
+        try check(CMXCheckShims_ub_ctx_set_option(context, "do-not-query-localhost:", "no"), "do-not-query-localhost")
         switch configuration.servers {
         case .resolvConf(let path):
-            try check(ub_ctx_resolvconf(context, path), "reading \(path)")
+            try check(CMXCheckShims_ub_ctx_resolvconf(context, path), "reading \(path)")
         case .forwarders(let servers):
             guard !servers.isEmpty else { throw .configuration("no DNS server given") }
             for server in servers {
-                try check(ub_ctx_set_fwd(context, server.unboundForm), "forwarder \(server)")
+                try check(CMXCheckShims_ub_ctx_set_fwd(context, server.unboundForm), "forwarder \(server)")
             }
         }
         if let anchor = configuration.trustAnchorFile {
             // libunbound reads the file only at the first query; say now that it is missing.
             guard FileManager.default.isReadableFile(atPath: anchor) else { throw .configuration("trust anchor \(anchor): cannot read the file") }
-            try check(ub_ctx_add_ta_file(context, anchor), "trust anchor \(anchor)")
+            try check(CMXCheckShims_ub_ctx_add_ta_file(context, anchor), "trust anchor \(anchor)")
         }
     }
 
     deinit {
-        ub_ctx_delete(context)
+        CMXCheckShims_ub_ctx_delete(context)
     }
 
     private func check(_ status: Int32, _ what: String) throws(DNSError) {
@@ -147,7 +148,7 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
     }
 
     static func reason(_ status: Int32) -> String {
-        guard let text = ub_strerror(status) else { return "error \(status)" }
+        guard let text = CMXCheckShims_ub_strerror(status) else { return "error \(status)" }
         return String(cString: text)
     }
 
@@ -171,11 +172,11 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
             for query in pending {
                 start(query)
             }
-            return ub_fd(context)
+            return CMXCheckShims_ub_fd(context)
         }
         while true {
             let (open, processed) = lock.withLock { () -> (Bool, Int32) in
-                let processed = ub_process(context)
+                let processed = CMXCheckShims_ub_process(context)
                 return (pending.contains { $0.outcome == nil }, processed)
             }
             if !open { break }
@@ -187,7 +188,7 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
             if deadline.hasPassed {
                 lock.withLock {
                     // One last look: an answer may have arrived with the deadline.
-                    _ = ub_process(context)
+                    _ = CMXCheckShims_ub_process(context)
                     for query in pending where query.outcome == nil {
                         cancel(query)
                         query.outcome = .failure(.timeout(query.question))
@@ -209,10 +210,10 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
     private func start(_ query: Pending) {
         let box = Unmanaged.passRetained(query)
         var asyncID: Int32 = 0
-        let status = ub_resolve_async(
+        let status = CMXCheckShims_ub_resolve_async(
             context, DNSName.absolute(query.question.name), Int32(query.question.type.rawValue), 1, box.toOpaque(),
             { data, error, result in
-                defer { if let result { ub_resolve_free(result) } }
+                defer { if let result { CMXCheckShims_ub_resolve_free(result) } }
                 guard let data else { return }
                 // The retain of start() is handed over to this callback, which libunbound calls once.
                 let query = Unmanaged<Pending>.fromOpaque(data).takeRetainedValue()
@@ -235,7 +236,7 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
     /// Withdraws an unanswered question; called under `lock`, so its callback cannot be running.
     private func cancel(_ query: Pending) {
         // Only a successful cancel guarantees the callback never runs; otherwise its retain is left alone.
-        if ub_cancel(context, query.asyncID) == 0 {
+        if CMXCheckShims_ub_cancel(context, query.asyncID) == 0 {
             Unmanaged.passUnretained(query).release()
         }
     }
