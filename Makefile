@@ -86,6 +86,7 @@ test: build lab-deps
 # libFuzzer targets (Tests/Fuzz, a package of its own): each runs FUZZ_SECONDS from the committed seeds.
 FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello FuzzMonitoringOutput FuzzTLSARecords
 FUZZ_TARGETS += FuzzTerminalText FuzzReceivedParser
+FUZZ_TARGETS += FuzzPolicyRecords FuzzMTASTSPolicy FuzzHTTPResponse
 FUZZ_SECONDS ?= 60
 fuzz: build-deps
 	cd Tests/Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
