@@ -50,6 +50,8 @@ public struct EndpointReport: Sendable {
     public var input: String
     /// The domain and MX host in `--mx` mode; its findings are part of `findings`.
     public var origin: DomainOrigin?
+    /// The domain's MTA-STS and TLS-RPT evaluation in `--mx` mode (`applying(mailPolicy:)`); nil when not evaluated.
+    public var mailPolicy: MailDomainPolicy? = nil
 
     public init(observation: Observation, settings: RuleSettings, origin: DomainOrigin? = nil, input: String? = nil) {
         self.observation = observation

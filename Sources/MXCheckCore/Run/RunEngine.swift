@@ -16,6 +16,8 @@ public protocol TargetResolving: Sendable {
 final class PendingTarget: @unchecked Sendable {  // `slots` and `remaining` are guarded by `lock`
     let input: String
     let domain: String?
+    /// The domain's policy step, set before the first job is submitted.
+    var mailPolicy: MailPolicyTask?
     private let lock = NSLock()
     private var slots: [(order: (UInt16, String), object: ReportObject?)]
     private var remaining: Int
@@ -61,14 +63,18 @@ public final class RunEngine: Sendable {
     private let resolver: any TargetResolving
     private let clock: @Sendable () -> Date
     private let transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)?
+    /// The per-domain MTA-STS/TLS-RPT step in `--mx` mode; nil with `--no-mta-sts`.
+    private let mailPolicy: (any MailPolicyEvaluating)?
     private let stopSignal = StopSignal()
     private let end = Locked<RunEnd?>(nil)
 
     public init(
         configuration: RunConfiguration, checker: any EndpointChecking, resolver: any TargetResolving,
         clock: @escaping @Sendable () -> Date = { Date() },
-        transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)? = nil
+        transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)? = nil,
+        mailPolicy: (any MailPolicyEvaluating)? = nil
     ) {
+        self.mailPolicy = mailPolicy
         self.configuration = configuration
         self.checker = checker
         self.resolver = resolver
@@ -226,12 +232,14 @@ public final class RunEngine: Sendable {
                     target: TargetStub(host: host.mx.host, port: configuration.defaultPort, tls: configuration.tls.resolved(forPort: configuration.defaultPort)),
                     findings: host.findings))
             }
-            schedule(text, domain: domain, endpoints: endpoints, extra: extra, state: state)
+            // Started beside the SMTP checks, once per domain; the endpoints' reports wait for it.
+            let policy = mailPolicy.map { MailPolicyTask(domain: domain, evaluator: $0, stop: stopSignal) }
+            schedule(text, domain: domain, endpoints: endpoints, extra: extra, state: state, policy: policy)
         }
     }
 
     /// Queues a target's endpoints; objects that need no check fill their slots at once.
-    private func schedule(_ text: String, domain: String?, endpoints: [(Endpoint, DomainOrigin?)], extra: [ReportObject], state: RunState) {
+    private func schedule(_ text: String, domain: String?, endpoints: [(Endpoint, DomainOrigin?)], extra: [ReportObject], state: RunState, policy: MailPolicyTask? = nil) {
         func order(_ mx: MXHost?) -> (UInt16, String) { (mx?.preference ?? 0, mx?.host ?? "") }
         let extraMX = extra.map { object -> MXHost? in
             if case .unchecked(let report) = object { return report.mx }
@@ -241,6 +249,7 @@ public final class RunEngine: Sendable {
             return state.answer(.unchecked(UncheckedReport(input: text, checkedAt: clock(), domain: domain, findings: [Finding(.dnsHostUnresolved, message: "'\(text)' gave no address to check")])))
         }
         let target = PendingTarget(input: text, domain: domain, orders: endpoints.map { order($0.1?.mx) } + extraMX.map(order))
+        target.mailPolicy = policy
         for (index, object) in extra.enumerated() {
             if let result = target.fill(endpoints.count + index, with: object) { state.answer(result) }
         }
@@ -275,7 +284,8 @@ public final class RunEngine: Sendable {
         let object: ReportObject
         if var observation = outcome.observation {
             observation.endpoint = job.endpoint
-            let report = EndpointReport(observation: observation, settings: configuration.ruleSettings(now: outcome.startedAt), origin: job.origin, input: job.target.input)
+            var report = EndpointReport(observation: observation, settings: configuration.ruleSettings(now: outcome.startedAt), origin: job.origin, input: job.target.input)
+            if let policy = job.target.mailPolicy { report = report.applying(mailPolicy: policy.wait()) }
             object = .endpoint(report)
         } else if ending == .deadline {
             let endpoint = job.endpoint

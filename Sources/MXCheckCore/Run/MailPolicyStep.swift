@@ -1,0 +1,71 @@
+import Foundation
+
+/// The per-domain policy step of `--mx` mode: MTA-STS and TLS-RPT, evaluated once per domain.
+public protocol MailPolicyEvaluating: Sendable {
+    func evaluate(domain: String, stop: StopSignal) -> MailDomainPolicy
+}
+
+/// The live step: TXT lookups through the run's resolver, the policy fetched over mxcheck's own TLS socket,
+/// the whole of it bounded by `timeout` (the run's `--timeout`).
+public struct LiveMailPolicy: MailPolicyEvaluating {
+    public let dns: DNSResolver
+    public let lookup: MailDomainPolicyLookup
+    public let timeout: Double
+
+    public init(dns: DNSResolver, trustStore: TrustStore, context: TLSClientContext, timeout: Double) {
+        self.dns = dns
+        lookup = MailDomainPolicyLookup(fetcher: PolicyFetcher(trustStore: trustStore, context: context))
+        self.timeout = timeout
+    }
+
+    public func evaluate(domain: String, stop: StopSignal) -> MailDomainPolicy {
+        let result = lookup.evaluate(domain: domain, lookup: dns, deadline: Deadline(secondsFromNow: timeout, stop: stop))
+        releaseOpenSSLThreadState()
+        return result
+    }
+}
+
+/// One domain's policy step, started beside its SMTP checks on a thread of its own; the endpoints wait for it.
+final class MailPolicyTask: @unchecked Sendable {  // `result` is guarded by `condition`
+    private let condition = NSCondition()
+    private var result: MailDomainPolicy?
+    private var thread: JoinableThread?
+
+    init(domain: String, evaluator: any MailPolicyEvaluating, stop: StopSignal) {
+        let thread = JoinableThread(stackSize: 512 * 1024) { [self] in
+            let policy = evaluator.evaluate(domain: domain, stop: stop)
+            condition.withLock {
+                result = policy
+                condition.broadcast()
+            }
+        }
+        condition.withLock { self.thread = thread }
+    }
+
+    /// The policy, once evaluated (every lookup and the fetch are bounded by their deadline).
+    func wait() -> MailDomainPolicy {
+        condition.lock()
+        while result == nil { condition.wait() }
+        let policy = result!
+        condition.unlock()
+        return policy
+    }
+
+    deinit { thread?.join() }
+}
+
+extension EndpointReport {
+    /// The report with its domain's MTA-STS/TLS-RPT verdicts: the policy findings added, the PKIX findings kept
+    /// critical under an enforced policy, status and score made again.
+    public func applying(mailPolicy policy: MailDomainPolicy) -> EndpointReport {
+        var report = self
+        report.mailPolicy = policy
+        let mxHost = origin?.mx.host
+        let all = MTASTSRules.certificateFindings(findings, mtaSts: policy.mtaSts) + MTASTSRules.findings(for: policy, mxHost: mxHost)
+        report.findings = all.sorted { $0.severity > $1.severity }
+        report.status = Status(worstOf: all)
+        report.deductions = Scoring.deductions(for: all)
+        report.score = Scoring.score(for: all, status: report.status)
+        return report
+    }
+}
