@@ -75,6 +75,11 @@ public struct MTASTSRecord: Sendable, Equatable {
     /// 1 to 32 letters and digits.
     public var id: String
 
+    public init(text: String, id: String) {
+        self.text = text
+        self.id = id
+    }
+
     public static let versionTag = "v=STSv1"
     /// A TXT record longer than this is not read (a DNS message holds 64 KiB; a record is never that long in use).
     public static let maximumBytes = 4096
@@ -111,6 +116,11 @@ public struct TLSRPTRecord: Sendable, Equatable {
     public var text: String
     /// Every reporting URI, in order.
     public var rua: [String]
+
+    public init(text: String, rua: [String]) {
+        self.text = text
+        self.rua = rua
+    }
 
     public static let versionTag = "v=TLSRPTv1"
     public static let maximumBytes = 4096
