@@ -265,6 +265,23 @@ final class MTASTSCommandTests: EndToEndTestCase {
         XCTAssertEqual(finding("tlsrpt.absent", in: bareObjects[0])?["severity"] as? String, "info")
     }
 
+    /// REQUIRETLS counts only in the EHLO reply inside TLS, for any STARTTLS check (not only --mx): the lab's
+    /// Postfix has none, so oddsmtp.py's scripted modes show it.
+    func testRequireTLSInsideTLSBeforeTLSOnlyAndNotAtAll() throws {
+        for (mode, expected, text) in [("requiretls_tls", true, "REQUIRETLS advertised inside TLS"),
+                                       ("requiretls_plain_only", false, "REQUIRETLS advertised before TLS only, which does not count"),
+                                       ("starttls_ok", false, "REQUIRETLS not advertised")] {
+            let server = try lab.case(mode)
+            let json = mxcheck(["smtp", "--json", "--no-injection-test", "--ca-file", lab.rootCA, "--servername", "mx.lab.example", server.target])
+            let object = try XCTUnwrap(try? JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], json.stdout + json.stderr)
+            XCTAssertEqual(field(object, "smtp.requireTLS") as? Bool, expected, mode)
+            XCTAssertEqual((field(object, "smtp.ehloCapabilities") as? [String])?.contains("REQUIRETLS"), mode == "requiretls_plain_only", mode)
+            XCTAssertTrue(object["mtaSts"] is NSNull, "MTA-STS is --mx only")
+            let plain = mxcheck(["smtp", "--no-injection-test", "--ca-file", lab.rootCA, "--servername", "mx.lab.example", server.target])
+            XCTAssertTrue(plain.stdout.contains(text), mode + ": " + plain.stdout)
+        }
+    }
+
     func testOutputMatchesTheSchema() throws {
         let (result, _) = try run("sts-uncovered")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mtasts-\(getpid()).jsonl").path
