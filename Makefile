@@ -114,6 +114,7 @@ bench: release bench-deps
 	@bash Tests/Lab/bench_batch.sh .build/release/mxcheck
 	@bash Tests/Lab/bench_engine.sh .build/release/mxcheck
 	@bash Tests/Lab/bench_headers.sh .build/release/mxcheck
+	@bash Tests/Lab/bench_mtasts.sh .build/release/mxcheck
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the release binary, its man page and its bash, zsh and fish completions.
 # install-built does the same without building, for the binary INSTALL_BIN names (the install test's debug build).
