@@ -26,32 +26,36 @@ public struct LiveMailPolicy: MailPolicyEvaluating {
 }
 
 /// One domain's policy step, started beside its SMTP checks on a thread of its own; the endpoints wait for it.
-final class MailPolicyTask: @unchecked Sendable {  // `result` is guarded by `condition`
-    private let condition = NSCondition()
-    private var result: MailDomainPolicy?
-    private var thread: JoinableThread?
+/// The thread holds only the outcome box, never the task, so the task's deinit (which joins) never runs on it.
+final class MailPolicyTask: Sendable {
+    private final class Outcome: @unchecked Sendable {  // `policy` is guarded by `condition`
+        let condition = NSCondition()
+        var policy: MailDomainPolicy?
+    }
+
+    private let outcome = Outcome()
+    private let thread: JoinableThread
 
     init(domain: String, evaluator: any MailPolicyEvaluating, stop: StopSignal) {
-        let thread = JoinableThread(stackSize: 512 * 1024) { [self] in
+        let outcome = outcome
+        thread = JoinableThread(stackSize: 512 * 1024) {
             let policy = evaluator.evaluate(domain: domain, stop: stop)
-            condition.withLock {
-                result = policy
-                condition.broadcast()
+            outcome.condition.withLock {
+                outcome.policy = policy
+                outcome.condition.broadcast()
             }
         }
-        condition.withLock { self.thread = thread }
     }
 
-    /// The policy, once evaluated (every lookup and the fetch are bounded by their deadline).
+    /// The policy, once evaluated (every lookup and the fetch are bounded by the step's deadline).
     func wait() -> MailDomainPolicy {
-        condition.lock()
-        while result == nil { condition.wait() }
-        let policy = result!
-        condition.unlock()
-        return policy
+        outcome.condition.lock()
+        defer { outcome.condition.unlock() }
+        while outcome.policy == nil { outcome.condition.wait() }
+        return outcome.policy!
     }
 
-    deinit { thread?.join() }
+    deinit { thread.join() }
 }
 
 extension EndpointReport {
