@@ -265,6 +265,18 @@ final class MTASTSCommandTests: EndToEndTestCase {
         XCTAssertEqual(finding("tlsrpt.absent", in: bareObjects[0])?["severity"] as? String, "info")
     }
 
+    /// Under enforce the PKIX findings stay critical and say that MTA-STS senders will not deliver.
+    func testEnforceKeepsACertificateNameMismatchCritical() throws {
+        let (result, objects) = try run("sts-certname")
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(field(objects[0], "mtaSts.mxMatch") as? Bool, true)
+        let mismatch = try XCTUnwrap(finding("cert.hostname_mismatch", in: objects[0]), "\(findingIDs(objects[0]))")
+        XCTAssertEqual(mismatch["severity"] as? String, "critical")
+        XCTAssertTrue((mismatch["message"] as? String ?? "").contains("MTA-STS senders will not deliver"), "\(mismatch)")
+        let (_, without) = try run("sts-certname", ["--no-mta-sts"])
+        XCTAssertFalse((finding("cert.hostname_mismatch", in: without[0])?["message"] as? String ?? "").contains("MTA-STS"))
+    }
+
     /// REQUIRETLS counts only in the EHLO reply inside TLS, for any STARTTLS check (not only --mx): the lab's
     /// Postfix has none, so oddsmtp.py's scripted modes show it.
     func testRequireTLSInsideTLSBeforeTLSOnlyAndNotAtAll() throws {

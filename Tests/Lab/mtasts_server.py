@@ -54,6 +54,8 @@ SITES = {
     "sts-chunked": ("valid", "chunked", enforce(["mx1.lab.example"]), "text/plain"),
     "sts-garbage": ("valid", "garbage", "", "text/plain"),
     "sts-bench": ("valid", "ok", enforce(MX12), "text/plain"),
+    # Its MX host (on the pool's 127.0.0.2) is not named by the pool's certificate (*.lab.example is one label).
+    "sts-certname": ("valid", "ok", enforce(["mx.sts-certname.lab.example"]), "text/plain"),
 }
 
 CA_CNF = """

@@ -11,11 +11,18 @@ dead_address=127.0.9.2
 
 sites="sts-enforce sts-testing sts-none sts-uncovered sts-wild2 sts-wild1 sts-redirect sts-404 sts-big
 sts-wrongname sts-partial sts-unknownca sts-expired sts-cnonly sts-maxage sts-short sts-nomx sts-html
-sts-dupkeys sts-drip sts-silent sts-nocolon sts-chunked sts-garbage sts-bench sts-refused sts-tworecords sts-badid"
+sts-dupkeys sts-drip sts-silent sts-nocolon sts-chunked sts-garbage sts-bench sts-refused sts-tworecords sts-badid
+sts-certname"
 
 echo "; MTA-STS and TLS-RPT (Tests/Lab/mtasts_zone.sh)"
 for site in $sites; do
-    echo "$site MX 10 mx1.$zone."
+    if [[ $site == sts-certname ]]; then
+        # An MX host the pool's certificate (*.$zone) does not name: cert.hostname_mismatch under enforce.
+        echo "$site MX 10 mx.$site.$zone."
+        echo "mx.$site A 127.0.0.2"
+    else
+        echo "$site MX 10 mx1.$zone."
+    fi
     case $site in
         sts-enforce | sts-uncovered | sts-bench) echo "$site MX 20 mx2.$zone." ;;
     esac

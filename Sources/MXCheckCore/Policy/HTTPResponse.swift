@@ -14,7 +14,7 @@ public struct HTTPResponse: Sendable, Equatable {
 
     /// The media type without parameters, lower case (`text/plain`).
     public var mediaType: String? {
-        header("Content-Type").map { String($0.split(separator: ";", maxSplits: 1).first ?? "").trimmingCharacters(in: " \t").lowercased() }
+        header("Content-Type").map { String($0.split(separator: ";", maxSplits: 1).first ?? "").trimmingSpacesAndTabs.lowercased() }
     }
 
     public var location: String? { header("Location") }
@@ -26,12 +26,8 @@ public struct HTTPHeaderField: Sendable, Equatable {
 }
 
 extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var slice = self[...]
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return String(slice)
-    }
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    var trimmingSpacesAndTabs: String { String(self[...].trimmingSpaces) }
 }
 
 /// Why a response could not be read.
@@ -205,7 +201,7 @@ public struct HTTPResponseParser: Sendable {
                 return .failure(.headerLineWithoutColon(TerminalText.decoded(line.prefix(80))))
             }
             let name = TerminalText.decoded(line[..<colon])
-            let value = TerminalText.decoded(line[(colon + 1)...]).trimmingCharacters(in: " \t")
+            let value = TerminalText.decoded(line[(colon + 1)...]).trimmingSpacesAndTabs
             headers.append(HTTPHeaderField(name: name, value: value))
         }
         let response = HTTPResponse(status: status, reason: reason, headers: headers, body: [])

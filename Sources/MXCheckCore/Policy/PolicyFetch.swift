@@ -110,7 +110,6 @@ public struct PolicyFetcher: Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let host = Self.policyHost(of: domain)
         var result = PolicyFetch(url: Self.url(of: domain))
-        defer {}
         let answers = lookup.answers(to: [DNSQuestion(host, .a), DNSQuestion(host, .aaaa)], deadline: deadline)
         var addresses: [String] = []
         var reasons: [String] = []
@@ -167,17 +166,12 @@ public struct PolicyFetcher: Sendable {
         }
         do {
             try session.handshake(deadline: deadline, onPlaintext: nil)
-        } catch .timedOut {
-            result.error = .timedOut
-            return result
-        } catch .closed {
-            result.error = .tls("the server closed the connection")
-            return result
-        } catch .failed(let reason) {
-            result.error = .tls(reason)
-            return result
         } catch {
-            result.error = .tls("handshake failed")
+            switch error {
+            case .timedOut: result.error = .timedOut
+            case .closed: result.error = .tls("the server closed the connection")
+            case .failed(let reason): result.error = .tls(reason)
+            }
             return result
         }
         let certificate = check(chainDER: session.negotiated.chainDER, host: host)
@@ -216,14 +210,12 @@ public struct PolicyFetcher: Sendable {
                     return result
                 }
             }
-        } catch .timedOut {
-            result.error = .timedOut
-        } catch .closed {
-            result.error = .http(.truncated)
-        } catch .failed(let reason) {
-            result.error = .tls(reason)
         } catch {
-            result.error = .tls("read failed")
+            switch error {
+            case .timedOut: result.error = .timedOut
+            case .closed: result.error = .http(.truncated)
+            case .failed(let reason): result.error = .tls(reason)
+            }
         }
         return result
     }

@@ -60,12 +60,13 @@ final class MailPolicyTask: Sendable {
 
 extension EndpointReport {
     /// The report with its domain's MTA-STS/TLS-RPT verdicts: the policy findings added, the PKIX findings kept
-    /// critical under an enforced policy, status and score made again.
-    public func applying(mailPolicy policy: MailDomainPolicy) -> EndpointReport {
+    /// critical under an enforced policy, status and score made again. `daneDeployed`: the MX host has secure
+    /// TLSA records (then a missing TLS-RPT record is a warning).
+    public func applying(mailPolicy policy: MailDomainPolicy, daneDeployed: Bool = false) -> EndpointReport {
         var report = self
         report.mailPolicy = policy
         let mxHost = origin?.mx.host
-        let all = MTASTSRules.certificateFindings(findings, mtaSts: policy.mtaSts) + MTASTSRules.findings(for: policy, mxHost: mxHost)
+        let all = MTASTSRules.certificateFindings(findings, mtaSts: policy.mtaSts) + MTASTSRules.findings(for: policy, mxHost: mxHost, daneDeployed: daneDeployed)
         report.findings = all.sorted { $0.severity > $1.severity }
         report.status = Status(worstOf: all)
         report.deductions = Scoring.deductions(for: all)
