@@ -59,10 +59,18 @@ final class PolicyServer: @unchecked Sendable {
 final class MTASTSCommandTests: EndToEndTestCase {
     var dns: DNSLab!
 
+    var policyServer: PolicyServer!
+
     override func setUpWithError() throws {
         try super.setUpWithError()
         dns = try DNSLab.shared()
-        _ = try PolicyServer.shared(pki: "\(lab.stateDirectory)/pki")
+        policyServer = try PolicyServer.shared(pki: "\(lab.stateDirectory)/pki")
+    }
+
+    /// How many policy requests the server has answered for one site so far.
+    func fetches(of site: String) -> Int {
+        let log = (try? String(contentsOfFile: "\(policyServer.directory)/requests.log", encoding: .utf8)) ?? ""
+        return log.split(separator: "\n").filter { $0 == site }.count
     }
 
     func run(_ domain: String, _ extra: [String] = [], timeout: String = "10") throws -> (CommandResult, [[String: Any]]) {
@@ -108,6 +116,18 @@ final class MTASTSCommandTests: EndToEndTestCase {
         XCTAssertEqual(lines[1], "  policy   MTA-STS enforce (id 20260101T000000, max_age 7 d), TLS-RPT mailto:tls@sts-enforce.lab.example", text.stdout)
         XCTAssertTrue(text.stdout.contains("mta-sts  MX mx2.lab.example covered by the enforce policy"), text.stdout)
         XCTAssertTrue(text.stdout.contains("REQUIRETLS not advertised"), text.stdout)
+    }
+
+    /// One policy fetch per domain per run, none per endpoint: a two-MX domain given twice in one run is fetched once.
+    func testOneFetchPerDomainPerRun() throws {
+        let before = fetches(of: "sts-enforce")
+        let (result, objects) = try run("sts-enforce", ["sts-enforce.lab.example"])
+        XCTAssertEqual(result.status, 0, result.stdout)
+        XCTAssertEqual(objects.count, 2, "the domain once, its two MX endpoints")
+        XCTAssertEqual(fetches(of: "sts-enforce") - before, 1)
+        let skipped = fetches(of: "sts-enforce")
+        _ = try run("sts-enforce", ["--no-mta-sts"])
+        XCTAssertEqual(fetches(of: "sts-enforce"), skipped, "--no-mta-sts fetches nothing")
     }
 
     func testNoMTASTSSkipsTheStep() throws {

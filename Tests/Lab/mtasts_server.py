@@ -19,6 +19,8 @@ import threading
 import time
 
 ZONE = "lab.example"
+REQUEST_LOG = "/dev/null"
+REQUEST_LOG_LOCK = threading.Lock()
 
 
 def enforce(mx):
@@ -150,6 +152,9 @@ class PolicyHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         site = self.site()
+        # One line per request, so tests can count the fetches of a domain.
+        with REQUEST_LOG_LOCK, open(REQUEST_LOG, "a") as log:
+            log.write(f"{site}\n")
         if site not in SITES or self.path != "/.well-known/mta-sts.txt":
             return self.simple(404, b"not found\n", "text/plain")
         _, behaviour, body, content_type = SITES[site]
@@ -226,6 +231,8 @@ def main():
     if len(sys.argv) != 5:
         sys.exit("usage: mtasts_server.py PKI_DIR STATE_DIR ADDRESS PORT")
     pki, state, address, port = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    global REQUEST_LOG
+    REQUEST_LOG = os.path.join(state, "requests.log")
     chains, key = make_certificates(pki, os.path.join(state, "mtasts-pki"))
     contexts = {}
     for site, chain in chains.items():
