@@ -93,6 +93,7 @@ test: build lab-deps
 # libFuzzer targets (Tests/Fuzz, a package of its own): each runs FUZZ_SECONDS from the committed seeds.
 FUZZ_TARGETS := FuzzReplyParser FuzzTargetParser FuzzCertificateFacts FuzzServerHello FuzzMonitoringOutput FuzzTLSARecords
 FUZZ_TARGETS += FuzzTerminalText FuzzReceivedParser
+FUZZ_TARGETS += FuzzPolicyRecords FuzzMTASTSPolicy FuzzHTTPResponse
 FUZZ_SECONDS ?= 60
 fuzz: build-deps
 	cd Tests/Fuzz && $(SWIFT) build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
@@ -125,6 +126,7 @@ bench: release bench-deps
 	@bash Tests/Lab/bench_engine.sh .build/release/mxcheck
 	@bash Tests/Lab/bench_headers.sh .build/release/mxcheck
 	@bash Tests/Lab/bench_dane.sh .build/release/mxcheck
+	@bash Tests/Lab/bench_mtasts.sh .build/release/mxcheck
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the release binary, its man page and its bash, zsh and fish completions.
 # install-built does the same without building, for the binary INSTALL_BIN names (the install test's debug build).

@@ -105,6 +105,9 @@ struct SMTPCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How suites the server merely accepts are judged: relay (opportunistic TLS) or submission (passwords travel here). Default: submission for ports 587 and 465, else relay; relay with --mx.", valueName: "role"))
     var role: PortRole?
 
+    @Flag(name: .customLong("no-mta-sts"), help: "With --mx: skip MTA-STS and TLS-RPT (the _mta-sts and _smtp._tls records and the policy fetch).")
+    var noMTASTS = false
+
     @Flag(name: .customLong("no-injection-test"), help: "Skip the STARTTLS command-injection probe (CVE-2011-0411), which uses a second connection.")
     var noInjectionTest = false
 
@@ -259,7 +262,8 @@ struct SMTPCommand: ParsableCommand {
             configuration: configuration,
             checker: SMTPEndpointChecker(checker: checker, probe: configuration.probeSettings),
             resolver: resolution, policies: policies,
-            transcript: transcript)
+            transcript: transcript,
+            mailPolicy: mx && !noMTASTS ? dns.map { LiveMailPolicy(dns: $0, trustStore: trustStore, context: context, timeout: timeout) } : nil)
         signals.onSignal { engine.interrupt(signal: $0) }
 
         let writer = ResultWriter(

@@ -18,8 +18,9 @@ final class DANECommandTests: EndToEndTestCase {
     private var resolver: String { dnssec.resolver.replacingOccurrences(of: "@", with: ":") }
     private var port: Int { dnssec.smtpPort }
 
+    /// MTA-STS is left out (the DNSSEC lab publishes none); testDANEDeploymentMakesAMissingTLSRPTAWarning has it on.
     private func base(resolver: String? = nil) -> [String] {
-        ["smtp", "--json", "--resolver", resolver ?? self.resolver, "--trust-anchor", dnssec.trustAnchor, "--port", String(port),
+        ["smtp", "--json", "--no-mta-sts", "--resolver", resolver ?? self.resolver, "--trust-anchor", dnssec.trustAnchor, "--port", String(port),
          "--ca-file", dnssec.rootCA, "--timeout", "10"]
     }
 
@@ -101,6 +102,21 @@ final class DANECommandTests: EndToEndTestCase {
             XCTAssertEqual(field(object, "mx.dnssec") as? String, "secure", host)
         }
         XCTAssertEqual(result.status, 0, "valid and absent: \(result.stdout)")
+    }
+
+    /// With MTA-STS evaluated beside DANE: a domain whose MX host has secure TLSA records but no TLS-RPT record
+    /// gets `tlsrpt.absent` as a warning that names DANE; the unsigned domain in the same run keeps it at info.
+    func testDANEDeploymentMakesAMissingTLSRPTAWarning() throws {
+        let signed = try dnssec.case("ee_spki_sha256"), unsigned = try dnssec.case("insecure")
+        let all = objects(mxcheck(base().filter { $0 != "--no-mta-sts" } + ["--mx", signed.domain, unsigned.domain]))
+        let deployed = try XCTUnwrap(all.first { $0["domain"] as? String == signed.domain }, "\(all)")
+        let absent = try XCTUnwrap(finding("tlsrpt.absent", in: deployed), "\(deployed)")
+        XCTAssertEqual(absent["severity"] as? String, "warning")
+        XCTAssertTrue((absent["message"] as? String)?.contains("DANE") == true, "\(absent)")
+        XCTAssertEqual(field(deployed, "mtaSts.status") as? String, "absent")
+        XCTAssertEqual(field(deployed, "dane.status") as? String, "valid")
+        let plain = try XCTUnwrap(all.first { $0["domain"] as? String == unsigned.domain }, "\(all)")
+        XCTAssertEqual(finding("tlsrpt.absent", in: plain)?["severity"] as? String, "info", "\(plain)")
     }
 
     /// `--no-dane`: the same checks and connections, no DANE fields, and the PKIX findings stay as they are.
@@ -193,7 +209,7 @@ final class DANECommandTests: EndToEndTestCase {
 
     func testTextHasOneDANELinePerEndpoint() throws {
         let good = try dnssec.case("ee_spki_sha256")
-        let arguments = ["smtp", "--long", "--resolver", resolver, "--trust-anchor", dnssec.trustAnchor, "--port", String(port), "--ca-file", dnssec.rootCA, "--mx"]
+        let arguments = ["smtp", "--long", "--no-mta-sts", "--resolver", resolver, "--trust-anchor", dnssec.trustAnchor, "--port", String(port), "--ca-file", dnssec.rootCA, "--mx"]
         let result = mxcheck(arguments + [try dnssec.case("two_mx").domain])
         let lines = result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("  dane ") }
         XCTAssertEqual(lines.count, 2, result.stdout)

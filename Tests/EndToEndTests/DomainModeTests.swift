@@ -12,12 +12,16 @@ final class DomainModeTests: EndToEndTestCase {
         dns = try DNSLab.shared()
     }
 
+    /// These tests are about MX resolution: the lab's plain domains publish no MTA-STS or TLS-RPT, whose info
+    /// findings and policy line MTASTSCommandTests covers.
+    let noPolicy = "--no-mta-sts"
+
     /// `--resolver` as a user writes it: IP:port.
     var resolver: String { "127.0.0.1:\(dns.port)" }
 
     func domains(_ names: [String], _ extra: [String] = []) throws -> (CommandResult, [[String: Any]]) {
         let pool = try lab.case("mx_pool")
-        let arguments = ["smtp", "--mx", "--no-dane", "--json", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "--timeout", "10"]
+        let arguments = ["smtp", "--mx", "--no-dane", noPolicy, "--json", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "--timeout", "10"]
             + extra + names.map { "\($0).lab.example" }
         let result = mxcheck(arguments)
         let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -39,7 +43,7 @@ final class DomainModeTests: EndToEndTestCase {
 
     func testTextIsGroupedByDomainInMXOrder() throws {
         let pool = try lab.case("mx_pool")
-        let result = mxcheck(["smtp", "--mx", "--no-dane", "--long", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "two-mx.lab.example", "null-mx.lab.example"])
+        let result = mxcheck(["smtp", "--mx", "--no-dane", noPolicy, "--long", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "two-mx.lab.example", "null-mx.lab.example"])
         XCTAssertTrue(result.stdout.contains("two-mx.lab.example  OK  MX 10 mx1.lab.example, 20 mx2.lab.example"), result.stdout)
         let first = try XCTUnwrap(result.stdout.range(of: "mx1.lab.example 127.0.0.2"))
         let second = try XCTUnwrap(result.stdout.range(of: "mx2.lab.example 127.0.0.3"))
@@ -50,7 +54,7 @@ final class DomainModeTests: EndToEndTestCase {
     /// Many endpoints at a glance: one table line each, aligned, and no full block when all are OK.
     func testThreeOKEndpointsGiveATableAndNoFullBlock() throws {
         let pool = try lab.case("mx_pool")
-        let arguments = ["smtp", "--mx", "--no-dane", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "three-mx.lab.example"]
+        let arguments = ["smtp", "--mx", "--no-dane", noPolicy, "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "three-mx.lab.example"]
         let result = mxcheck(arguments)
         XCTAssertEqual(result.status, 0, result.stdout)
         let lines = result.stdout.split(separator: "\n").map(String.init)
@@ -168,7 +172,7 @@ final class DomainModeTests: EndToEndTestCase {
     func testBatchOfDomainsStreamsEveryResultAndExitsWithTheWorst() throws {
         let pool = try lab.case("mx_pool")
         let input = "# domains\ntwo-mx.lab.example\nnull-mx.lab.example\n\ndoes-not-exist.lab.example\nnot a domain!\ndual.lab.example\n"
-        let result = mxcheck(["smtp", "--mx", "--no-dane", "--json", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "--input", "-"], stdin: input)
+        let result = mxcheck(["smtp", "--mx", "--no-dane", noPolicy, "--json", "--resolver", resolver, "--port", String(pool.port), "--ca-file", lab.rootCA, "--input", "-"], stdin: input)
         let objects = result.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         XCTAssertEqual(Set(objects.compactMap { $0["domain"] as? String }), ["two-mx.lab.example", "null-mx.lab.example", "does-not-exist.lab.example", "dual.lab.example"])
         XCTAssertEqual(objects.count, 2 + 1 + 1 + 1 + 2)

@@ -17,6 +17,9 @@ let package = Package(
         .executableTarget(name: "FuzzTLSARecords", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzTerminalText", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
         .executableTarget(name: "FuzzReceivedParser", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
+        .executableTarget(name: "FuzzPolicyRecords", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
+        .executableTarget(name: "FuzzMTASTSPolicy", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
+        .executableTarget(name: "FuzzHTTPResponse", dependencies: ["CFuzzDriver", .product(name: "MXCheckCore", package: "mxcheck")]),
     ],
     swiftLanguageModes: [.v6]
 )

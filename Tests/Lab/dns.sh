@@ -225,6 +225,8 @@ EOF
         for i in $(seq 1 12); do
             printf 'mx.many-addr    A       127.0.1.%d\n' "$i"
         done
+        echo
+        bash "$lab_dir/mtasts_zone.sh" "$zone"
     } >"$zonefile"
 }
 

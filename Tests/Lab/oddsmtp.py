@@ -931,5 +931,45 @@ for _mode in ("hostile_text", "hostile_refusal"):
     HANDLERS[_mode] = globals()["mode_" + _mode]
 
 
+# --------------------------------------------------------------------------
+# requiretls_tls, requiretls_plain_only: REQUIRETLS (RFC 8689) in the EHLO reply inside TLS only, or before
+# TLS only (mxcheck's MTASTSCommandTests: only the reply inside TLS counts). Appended to MODES and HANDLERS.
+
+def requiretls_loop(c, inside):
+    greet(c)
+    while True:
+        line = c.readline()
+        if line is None:
+            return
+        verb = verb_of(line)
+        if verb == b"EHLO":
+            lines = ehlo_lines(c, True)
+            if c.tls == inside:
+                lines = lines[:-1] + ["250-REQUIRETLS", lines[-1]]
+            c.reply(*lines)
+        elif verb == b"STARTTLS" and not c.tls:
+            starttls_real(c)
+        elif verb == b"QUIT":
+            c.reply("221 2.0.0 Bye")
+            c.close_gracefully()
+        elif verb in (b"NOOP", b"RSET"):
+            c.reply("250 2.0.0 Ok")
+        else:
+            c.reply("502 5.5.2 Error: command not recognized")
+
+
+def mode_requiretls_tls(c):
+    requiretls_loop(c, True)
+
+
+def mode_requiretls_plain_only(c):
+    requiretls_loop(c, False)
+
+
+for _mode in ("requiretls_tls", "requiretls_plain_only"):
+    MODES.append(_mode)
+    HANDLERS[_mode] = globals()["mode_" + _mode]
+
+
 if __name__ == "__main__":
     sys.exit(main())

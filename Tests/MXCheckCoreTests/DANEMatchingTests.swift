@@ -329,6 +329,29 @@ final class DANEMatchingTests: XCTestCase {
         XCTAssertEqual(DANERules.certificateFindings(pkix, dane: mismatch, mtaSTSEnforced: false).map(\.severity), pkix.map(\.severity))
     }
 
+    /// PolicyRules with both policies: an enforced MTA-STS policy keeps the PKIX findings critical beside a valid
+    /// DANE-EE match (and says MTA-STS senders will not deliver); a policy in testing mode leaves DANE's info.
+    func testEnforcedMTASTSKeepsPKIXFindingsCriticalBesideValidDANE() throws {
+        let pkix = [Finding(.certSelfSigned, message: "self-signed")]
+        let ee = try evaluate([try record(3, 1, 1, "selfsigned")], chain: ["selfsigned"])
+        func mail(_ mode: String) -> MailDomainPolicy {
+            let body = Array("version: STSv1\nmode: \(mode)\nmx: mx.example.com\nmax_age: 604800\n".utf8)
+            let fetch = PolicyFetch(url: PolicyFetcher.url(of: "example.com"), httpStatus: 200, contentType: "text/plain", mediaType: "text/plain", body: body)
+            let sts = MTASTSEvaluation(domain: "example.com", record: .found(MTASTSRecord(text: "v=STSv1; id=1", id: "1")), fetch: fetch, policy: MTASTSPolicy.parse(body))
+            let rpt = TLSRPTEvaluation(domain: "example.com", record: .found(TLSRPTRecord(text: "v=TLSRPTv1; rua=mailto:t@example.com", rua: ["mailto:t@example.com"])))
+            return MailDomainPolicy(mtaSts: sts, tlsRpt: rpt)
+        }
+        func selfSigned(_ policy: EndpointPolicy) -> Finding? {
+            PolicyRules.findings(pkix, policy: policy, mxHost: "mx.example.com").first { $0.id == .certSelfSigned }
+        }
+        let enforced = try XCTUnwrap(selfSigned(EndpointPolicy(dane: ee, mail: mail("enforce"))))
+        XCTAssertEqual(enforced.severity, .critical)
+        XCTAssertTrue(enforced.message.contains("MTA-STS senders will not deliver"), enforced.message)
+        XCTAssertEqual(selfSigned(EndpointPolicy(dane: ee, mail: mail("testing")))?.severity, .info)
+        XCTAssertEqual(selfSigned(EndpointPolicy(dane: ee))?.severity, .info)
+        XCTAssertTrue(EndpointPolicy(dane: ee).daneDeployed)
+    }
+
     // MARK: records as text
 
     func testPresentationFormRoundTrips() throws {

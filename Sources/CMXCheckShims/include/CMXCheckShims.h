@@ -157,3 +157,10 @@ const char *CMXCheckShims_ub_strerror(int err);
 }
 #endif
 #endif
+
+#ifndef CMXCHECK_SHIMS_MTA_STS
+#define CMXCHECK_SHIMS_MTA_STS
+/// 1 when a DNS-ID SAN of the certificate matches host exactly as an MTA-STS sender checks the policy host:
+/// X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT (no "mta*.", never the CN); 0 otherwise.
+int CMXCheckShims_X509_check_policy_host(X509 *cert, const char *host);
+#endif

@@ -2,6 +2,7 @@
 public enum DNSRecordType: UInt16, Sendable, CaseIterable, CustomStringConvertible {
     case a = 1
     case mx = 15
+    case txt = 16
     case aaaa = 28
     case dnskey = 48
     case tlsa = 52
@@ -10,6 +11,7 @@ public enum DNSRecordType: UInt16, Sendable, CaseIterable, CustomStringConvertib
         switch self {
         case .a: return "A"
         case .mx: return "MX"
+        case .txt: return "TXT"
         case .aaaa: return "AAAA"
         case .dnskey: return "DNSKEY"
         case .tlsa: return "TLSA"
@@ -169,7 +171,7 @@ public enum DNSRecordData: Sendable, Hashable {
             let (name, end) = try DNSName.parse(rdata, at: 2, message: message)
             guard end == rdata.count else { throw .trailingBytes(type: type, count: rdata.count - end) }
             return .mx(MXRecord(preference: preference, exchange: DNSName.display(name)))
-        case .dnskey, .tlsa:
+        case .dnskey, .tlsa, .txt:
             return .opaque(type, rdata)
         }
     }

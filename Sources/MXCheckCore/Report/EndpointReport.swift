@@ -55,13 +55,15 @@ public struct EndpointReport: Sendable {
     public var policy: EndpointPolicy?
     /// The port role the rules judged accepted suites by.
     public var role: AssumedRole
+    /// The domain's MTA-STS and TLS-RPT evaluation in `--mx` mode; nil when not evaluated.
+    public var mailPolicy: MailDomainPolicy? { policy?.mail }
 
     public init(observation: Observation, settings: RuleSettings, origin: DomainOrigin? = nil, input: String? = nil, policy: EndpointPolicy? = nil) {
         self.observation = observation
         self.origin = origin
         self.policy = policy
         self.input = input ?? origin?.domain ?? observation.endpoint.host
-        let findings = (origin?.findings ?? []) + PolicyRules.findings(Rules.findings(for: observation, settings: settings), policy: policy)
+        let findings = (origin?.findings ?? []) + PolicyRules.findings(Rules.findings(for: observation, settings: settings), policy: policy, mxHost: origin?.mx.host)
         self.findings = findings.sorted { $0.severity > $1.severity }
         status = Status(worstOf: findings)
         deductions = Scoring.deductions(for: findings)

@@ -51,6 +51,20 @@ public enum FindingID: String, Sendable, CaseIterable {
     case headersLegacyTLSHop = "headers.legacy_tls_hop"
     case headersUnparsedHop = "headers.unparsed_hop"
     case headersNoReceived = "headers.no_received"
+    case mtastsAbsent = "mtasts.absent"
+    case mtastsRecordInvalid = "mtasts.record_invalid"
+    case mtastsPolicyFetchFailed = "mtasts.policy_fetch_failed"
+    case mtastsPolicyCertInvalid = "mtasts.policy_cert_invalid"
+    case mtastsPolicyInvalid = "mtasts.policy_invalid"
+    case mtastsTesting = "mtasts.testing"
+    case mtastsModeNone = "mtasts.mode_none"
+    case mtastsMXNotCovered = "mtasts.mx_not_covered"
+    case mtastsMaxAgeShort = "mtasts.max_age_short"
+    case mtastsContentType = "mtasts.content_type"
+    case mtastsLookupFailed = "mtasts.lookup_failed"
+    case tlsrptAbsent = "tlsrpt.absent"
+    case tlsrptInvalid = "tlsrpt.invalid"
+    case tlsrptLookupFailed = "tlsrpt.lookup_failed"
 }
 
 /// The one table of findings: default severity, the concrete fix, and the score deduction per severity.
@@ -321,6 +335,76 @@ public enum FindingCatalogue {
                 severity: .unknown, summary: "the input holds no Received field",
                 fix: "Give mxcheck the whole delivered message (an .eml file, an mbox entry or its header block as delivered, e.g. \"Show original\"), not a draft or a body",
                 deduction: [.unknown: 100])
+        case .mtastsAbsent:
+            return CatalogueEntry(
+                severity: .info, summary: "no _mta-sts TXT record",
+                fix: "To have policy-aware senders (Gmail, Microsoft) require TLS, publish _mta-sts.<domain>. IN TXT \"v=STSv1; id=<YYYYMMDDhhmmss>\" and serve a policy at https://mta-sts.<domain>/.well-known/mta-sts.txt (RFC 8461)",
+                deduction: [.info: 0])
+        case .mtastsRecordInvalid:
+            return CatalogueEntry(
+                severity: .critical, summary: "the _mta-sts TXT record is malformed, or there are several",
+                fix: "Publish exactly one record starting with v=STSv1 at _mta-sts.<domain>: \"v=STSv1; id=<1 to 32 letters and digits>\" (remove the others)",
+                deduction: [.critical: 30])
+        case .mtastsPolicyFetchFailed:
+            return CatalogueEntry(
+                severity: .critical, summary: "the MTA-STS policy could not be fetched",
+                fix: "Serve the policy with status 200 and no redirect at https://mta-sts.<domain>/.well-known/mta-sts.txt (at most 64 KiB), reachable on port 443 of the addresses of mta-sts.<domain>",
+                deduction: [.critical: 30])
+        case .mtastsPolicyCertInvalid:
+            return CatalogueEntry(
+                severity: .critical, summary: "the certificate of mta-sts.<domain> is not valid for that name",
+                fix: "Serve mta-sts.<domain> with a certificate from a public CA whose subjectAltName includes DNS:mta-sts.<domain> (a partial wildcard like mta*.<domain> or a CN alone does not count), with its intermediates",
+                deduction: [.critical: 30])
+        case .mtastsPolicyInvalid:
+            return CatalogueEntry(
+                severity: .critical, summary: "the MTA-STS policy text is malformed",
+                fix: "Serve a policy of key: value lines: version: STSv1, mode: enforce|testing|none, max_age: <seconds, 86400 to 31557600>, and one mx: line per MX host (or *.<domain>)",
+                deduction: [.critical: 30])
+        case .mtastsTesting:
+            return CatalogueEntry(
+                severity: .warning, summary: "MTA-STS in mode testing: failures are reported, not enforced",
+                fix: "Once TLS-RPT reports show no failures, change the policy line to mode: enforce and update the id= of the _mta-sts TXT record",
+                deduction: [.warning: 5])
+        case .mtastsModeNone:
+            return CatalogueEntry(
+                severity: .warning, summary: "MTA-STS mode none: the domain has withdrawn its policy",
+                fix: "If the withdrawal is not intended, serve mode: testing or mode: enforce with an mx: line per MX host, and update the id= of the _mta-sts TXT record",
+                deduction: [.warning: 5])
+        case .mtastsMXNotCovered:
+            return CatalogueEntry(
+                severity: .critical, summary: "this MX host matches no mx pattern of the MTA-STS policy",
+                fix: "Add mx: <this MX host> to the policy (a * covers exactly one left-most label) and update the id= of the _mta-sts TXT record",
+                deduction: [.critical: 60, .warning: 10])
+        case .mtastsMaxAgeShort:
+            return CatalogueEntry(
+                severity: .warning, summary: "max_age under one day",
+                fix: "Raise max_age to at least 604800 (a week; RFC 8461 suggests weeks) so that senders keep the policy through an outage of the policy host",
+                deduction: [.warning: 5])
+        case .mtastsContentType:
+            return CatalogueEntry(
+                severity: .warning, summary: "the policy is not served as text/plain",
+                fix: "Serve /.well-known/mta-sts.txt with Content-Type: text/plain (e.g. nginx: location = /.well-known/mta-sts.txt { default_type text/plain; }, Apache: ForceType text/plain)",
+                deduction: [.warning: 5, .critical: 30])
+        case .mtastsLookupFailed:
+            return CatalogueEntry(
+                severity: .unknown, summary: "the _mta-sts TXT lookup got no answer",
+                fix: "Make the domain's name servers answer TXT queries for _mta-sts.<domain> (check with dig TXT _mta-sts.<domain>)",
+                deduction: [.unknown: 0])
+        case .tlsrptAbsent:
+            return CatalogueEntry(
+                severity: .info, summary: "no _smtp._tls TXT record: nobody reports TLS failures to the domain",
+                fix: "Publish _smtp._tls.<domain>. IN TXT \"v=TLSRPTv1; rua=mailto:tls-reports@<domain>\" (RFC 8460) to receive reports of TLS failures",
+                deduction: [.info: 0, .warning: 5])
+        case .tlsrptInvalid:
+            return CatalogueEntry(
+                severity: .warning, summary: "the _smtp._tls record is malformed, or there are several",
+                fix: "Publish exactly one record: \"v=TLSRPTv1; rua=mailto:tls-reports@<domain>\" (v= first, each rua URI mailto: or https:, several separated by commas)",
+                deduction: [.warning: 5])
+        case .tlsrptLookupFailed:
+            return CatalogueEntry(
+                severity: .unknown, summary: "the _smtp._tls TXT lookup got no answer",
+                fix: "Make the domain's name servers answer TXT queries for _smtp._tls.<domain> (check with dig TXT _smtp._tls.<domain>)",
+                deduction: [.unknown: 0])
         }
     }
 }

@@ -69,6 +69,8 @@ public enum JSONReport {
             ])
         } ?? .null
         object["certificate"] = certificate(report)
+        object["mtaSts"] = MTASTSJSON.mtaSts(report.mailPolicy, mxHost: report.origin?.mx.host)
+        object["tlsRpt"] = MTASTSJSON.tlsRpt(report.mailPolicy)
         object["findings"] = findings(report.findings)
         object["timings"] = .object(["totalMs": .double(observation.durationMilliseconds)])
         object["connections"] = .int(observation.totalConnections)

@@ -68,7 +68,7 @@ public struct TextReport: Sendable {
             if !hosts.contains(entry) { hosts.append(entry) }
         }
         let header = "\(paint(safe(domain), "1;4"))  \(label(result.status))  MX \(hosts.joined(separator: ", "))"
-        return header + "\n" + overview(result.objects)
+        return header + (policyLine(result).map { "\n" + $0 } ?? "") + "\n" + overview(result.objects)
     }
 
     public func render(_ object: ReportObject) -> String {
@@ -171,6 +171,7 @@ public struct TextReport: Sendable {
             }
             row("tls", text)
         }
+        for (key, value) in policyRows(report) { row(key, value) }
         if let probe = observation.probe {
             lines += probeLines(probe, role: report.role.role, negotiated: observation.tls)
         }

@@ -17,6 +17,8 @@ public protocol TargetResolving: Sendable {
 final class PendingTarget: @unchecked Sendable {  // `slots` and `remaining` are guarded by `lock`
     let input: String
     let domain: String?
+    /// The domain's policy step, set before the first job is submitted.
+    var mailPolicy: MailPolicyTask?
     private let lock = MutexLock()
     private var slots: [(order: (UInt16, String), object: ReportObject?)]
     private var remaining: Int
@@ -63,14 +65,18 @@ public final class RunEngine: Sendable {
     private let policies: PolicyStep
     private let clock: @Sendable () -> Date
     private let transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)?
+    /// The per-domain MTA-STS/TLS-RPT step in `--mx` mode; nil with `--no-mta-sts`.
+    private let mailPolicy: (any MailPolicyEvaluating)?
     private let stopSignal = StopSignal()
     private let end = Locked<RunEnd?>(nil)
 
     public init(
         configuration: RunConfiguration, checker: any EndpointChecking, resolver: any TargetResolving,
         policies: PolicyStep = PolicyStep(), clock: @escaping @Sendable () -> Date = { Date() },
-        transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)? = nil
+        transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)? = nil,
+        mailPolicy: (any MailPolicyEvaluating)? = nil
     ) {
+        self.mailPolicy = mailPolicy
         self.configuration = configuration
         self.checker = checker
         self.resolver = resolver
@@ -230,16 +236,20 @@ public final class RunEngine: Sendable {
                     target: TargetStub(host: host.mx.host, port: configuration.defaultPort, tls: configuration.tls.resolved(forPort: configuration.defaultPort)),
                     findings: host.findings))
             }
+            // Started beside the SMTP checks, once per domain; the endpoints' reports wait for it.
+            let mail = mailPolicy.map { MailPolicyTask(domain: domain, evaluator: $0, stop: stopSignal) }
             let hostPolicies = policies.policies(for: resolved, port: configuration.defaultPort, stop: stopSignal)
             if interrupted { return state.drop() }
-            schedule(text, domain: domain, endpoints: endpoints, extra: extra, policies: hostPolicies, state: state)
+            schedule(text, domain: domain, endpoints: endpoints, extra: extra, policies: hostPolicies, state: state, mailPolicy: mail)
         }
     }
 
     /// Queues a target's endpoints, each prepared by its host's policies (keyed by `Endpoint.host`); objects that
-    /// need no check fill their slots at once.
+    /// need no check fill their slots at once. `mailPolicy`: the domain's MTA-STS/TLS-RPT step, which the
+    /// endpoints' reports wait for.
     private func schedule(
-        _ text: String, domain: String?, endpoints: [(Endpoint, DomainOrigin?)], extra: [ReportObject], policies: [String: HostPolicy] = [:], state: RunState
+        _ text: String, domain: String?, endpoints: [(Endpoint, DomainOrigin?)], extra: [ReportObject], policies: [String: HostPolicy] = [:], state: RunState,
+        mailPolicy: MailPolicyTask? = nil
     ) {
         func order(_ mx: MXHost?) -> (UInt16, String) { (mx?.preference ?? 0, mx?.host ?? "") }
         let extraMX = extra.map { object -> MXHost? in
@@ -250,6 +260,7 @@ public final class RunEngine: Sendable {
             return state.answer(.unchecked(UncheckedReport(input: text, checkedAt: clock(), domain: domain, findings: [RunRules.finding(for: .noAddress(text: text))])))
         }
         let target = PendingTarget(input: text, domain: domain, orders: endpoints.map { order($0.1?.mx) } + extraMX.map(order))
+        target.mailPolicy = mailPolicy
         for (index, object) in extra.enumerated() {
             if let result = target.fill(endpoints.count + index, with: object) { state.answer(result) }
         }
@@ -285,7 +296,12 @@ public final class RunEngine: Sendable {
         let object: ReportObject
         if var observation = outcome.observation {
             observation.endpoint = job.endpoint
-            let policy = job.policy?.evaluated(observation, at: outcome.startedAt)
+            let mail = job.target.mailPolicy?.wait()
+            var policy = job.policy?.evaluated(observation, at: outcome.startedAt)
+            if let mail {
+                if policy == nil { policy = EndpointPolicy() }
+                policy?.mail = mail
+            }
             let report = EndpointReport(observation: observation, settings: configuration.ruleSettings(now: outcome.startedAt), origin: job.origin, input: job.target.input, policy: policy)
             object = .endpoint(report)
         } else if ending == .deadline {
