@@ -41,6 +41,7 @@ enum PlainSMTPArguments {
         "--json": { $0.json = true },
         "--protocols": { $0.protocols = true },
         "--ciphers": { $0.ciphers = true },
+        "--no-mta-sts": { $0.noMTASTS = true },
         "--no-injection-test": { $0.noInjectionTest = true },
         "-v": { $0.verbose = true },
         "--verbose": { $0.verbose = true },
@@ -121,6 +122,7 @@ extension SMTPCommand {
         command.perHost = 2
         command.delay = 0
         command.role = nil
+        command.noMTASTS = false
         command.noInjectionTest = false
         command.verbose = false
         command.long = false

@@ -13,6 +13,8 @@ enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
     case prometheus
 }
 
+/// A new option here needs its line in PlainSMTPArguments too (flags or valueOptions, and withDefaults): the
+/// parser-free path reads every property, and mxcheckTests fails until both readings agree.
 struct SMTPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smtp",

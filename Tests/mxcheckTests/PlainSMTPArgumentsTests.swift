@@ -22,6 +22,7 @@ final class PlainSMTPArgumentsTests: XCTestCase {
             ["smtp", "--json", "--ca-file", "/tmp/root.pem", "--servername", "mx.lab.example", "127.0.0.1:2525"],
             ["smtp", "a.example", "--port", "587", "b.example", "--tls=starttls", "-v"],
             ["smtp", "--mx", "example.com", "--resolver", "127.0.0.1:53", "--no-dane", "--role", "relay"],
+            ["smtp", "--mx", "--no-mta-sts", "example.com", "example.net"],
             ["smtp", "-4", "--timeout", "2.5", "--warn-days=30", "--crit-days", "3", "--format", "nagios", "h"],
             ["smtp", "-6", "--concurrency", "4", "--per-host", "1", "--delay", "100", "--deadline", "60", "h"],
             ["smtp", "--input", "list.txt", "--output", "out.jsonl", "--json", "--resume", "out.jsonl", "--shard", "1/4"],
