@@ -1,26 +1,25 @@
 import Foundation
 import XCTest
 
-/// The MTA-STS policy hosts of the lab: Tests/Lab/mtasts_server.py, a real HTTPS server on 127.0.9.1:443 with
+/// The MTA-STS policy hosts of the lab: Tests/Lab/mtasts_server.py, a real HTTPS server on port 443 of the DNS lab's policy address (127.0.9.x) with
 /// certificates from the Postfix lab's PKI, started once for the test run and stopped when the bundle finishes.
 final class PolicyServer: @unchecked Sendable {
     let directory: String
     private let pid: Int32
 
-    static let address = "127.0.9.1"
     private static let lock = NSLock()
     nonisolated(unsafe) private static var started: Result<PolicyServer, DNSLab.LabError>?
 
-    static func shared(pki: String) throws -> PolicyServer {
+    static func shared(pki: String, address: String) throws -> PolicyServer {
         try lock.withLock {
             if let started { return try started.get() }
-            let result = Result { () throws(DNSLab.LabError) -> PolicyServer in try start(pki: pki) }
+            let result = Result { () throws(DNSLab.LabError) -> PolicyServer in try start(pki: pki, address: address) }
             started = result
             return try result.get()
         }
     }
 
-    private static func start(pki: String) throws(DNSLab.LabError) -> PolicyServer {
+    private static func start(pki: String, address: String) throws(DNSLab.LabError) -> PolicyServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-mtasts-\(getpid())").path
         try? FileManager.default.removeItem(atPath: directory)
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -64,7 +63,7 @@ final class MTASTSCommandTests: EndToEndTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
         dns = try DNSLab.shared()
-        policyServer = try PolicyServer.shared(pki: "\(lab.stateDirectory)/pki")
+        policyServer = try PolicyServer.shared(pki: "\(lab.stateDirectory)/pki", address: dns.policyAddress)
     }
 
     /// How many policy requests the server has answered for one site so far.

@@ -5,7 +5,8 @@
 # and an _smtp._tls record; the rpt-* domains vary the TLS-RPT record. See Tests/Lab/README.md.
 set -euo pipefail
 zone=$1
-policy_address=127.0.9.1
+# The DNS lab gives an address whose port 443 was free (DNSLab.freePolicyAddress); the bench takes the default.
+policy_address=${MXCHECK_POLICY_ADDRESS:-127.0.9.1}
 # Nothing listens here: a policy host that refuses connections.
 dead_address=127.0.9.2
 
