@@ -6,20 +6,7 @@ enum StandardStream {
     case output, error
 
     func write(_ text: String) {
-        let fd = self == .output ? STDOUT_FILENO : STDERR_FILENO
         var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return
-                }
-            }
-        }
+        FileDescriptor.writeAll(self == .output ? STDOUT_FILENO : STDERR_FILENO, &text)
     }
 }
