@@ -3,6 +3,7 @@
 # one securely without TLSA (the DNSSEC lab's two_mx case: signed zones, a loopback iterating unbound, the lab's
 # Postfix), checked with `--mx` and with `--mx --no-dane`, in pairs (alternating which goes first), RUNS pairs
 # (default 15, at least 10). Prints the median wall time of each and the ratio; goal: DANE <= 1.3x.
+# MTA-STS is off in both (--no-mta-sts): the DNSSEC lab publishes none, and bench_mtasts.sh times it.
 # Loopback only; the lab is started in a temporary directory and stopped at the end.
 set -euo pipefail
 mxcheck=$(realpath "${1:?usage: bench_dane.sh PATH/TO/mxcheck}")
@@ -28,7 +29,7 @@ python3 - "$mxcheck" "$json" "$runs" <<'PY'
 import json, statistics, subprocess, sys, time
 mxcheck, description, runs = sys.argv[1], json.load(open(sys.argv[2])), int(sys.argv[3])
 case = description["cases"]["two_mx"]
-base = [mxcheck, "smtp", "--mx", "--json", "--resolver", description["resolver"].replace("@", ":"),
+base = [mxcheck, "smtp", "--mx", "--no-mta-sts", "--json", "--resolver", description["resolver"].replace("@", ":"),
         "--trust-anchor", description["trustAnchor"], "--port", str(description["smtpPort"]),
         "--ca-file", description["rootCA"], "--timeout", "10", case["domain"]]
 variants = {"dane": base, "no-dane": base + ["--no-dane"]}

@@ -79,4 +79,16 @@ final class StartupCostTests: XCTestCase {
         XCTAssertTrue(TrustStore.holdsHashedCertificate(directory.path))
         XCTAssertFalse(TrustStore.holdsHashedCertificate(directory.appendingPathComponent("missing").path))
     }
+
+    /// FilePrefix reads in blocks: a file longer than one block comes whole under the cap, and is cut at the cap.
+    func testFilePrefixReadsAcrossBlocksUpToTheCap() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-prefix-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let bytes = (0..<40_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        FileManager.default.createFile(atPath: file.path, contents: Data(bytes))
+        XCTAssertEqual(FilePrefix.read(file.path, maximum: 50_000).map { Array($0) }, bytes)
+        XCTAssertEqual(FilePrefix.read(file.path, maximum: 30_000).map { Array($0) }, Array(bytes.prefix(30_000)))
+        XCTAssertEqual(FilePrefix.read(file.path, maximum: 16_384).map { Array($0) }, Array(bytes.prefix(16_384)))
+        XCTAssertNil(FilePrefix.read(file.path + ".missing", maximum: 10))
+    }
 }

@@ -136,6 +136,9 @@ public final class DNSResolver: DNSLookup, @unchecked Sendable {
             // libunbound reads the file only at the first query; say now that it is missing.
             guard FileManager.default.isReadableFile(atPath: anchor) else { throw .configuration("trust anchor \(anchor): cannot read the file") }
             try check(CMXCheckShims_ub_ctx_add_ta_file(context, anchor), "trust anchor \(anchor)")
+            // No RFC 8145 key-tag query (`_ta-XXXX.<zone>`) before the first answer: a checker reports no telemetry,
+            // and the query would cost every DANE run one more round trip.
+            try check(CMXCheckShims_ub_ctx_set_option(context, "trust-anchor-signaling:", "no"), "trust-anchor-signaling")
         }
     }
 
@@ -358,10 +361,12 @@ public enum TrustAnchorFile {
 
 extension DNSLookup {
     /// Asks for the DNSKEY RRset of each anchor's zone at once; usable only when every one is secure.
-    public func dnssecSupport(anchors: [String], deadline: Deadline) -> DNSSECSupport {
+    /// `alongside`: questions asked in the same batch and not waited for separately (a caching lookup keeps their
+    /// answers for the caller that needs them next, such as the run's first MX question).
+    public func dnssecSupport(anchors: [String], deadline: Deadline, alongside: [DNSQuestion] = []) -> DNSSECSupport {
         guard !anchors.isEmpty else { return .unusable(reason: "no DNSSEC trust anchor is configured") }
         let questions = anchors.map { DNSQuestion($0, .dnskey) }
-        let results = answers(to: questions, deadline: deadline)
+        let results = answers(to: questions + alongside, deadline: deadline)
         for (index, question) in questions.enumerated() {
             let result = index < results.count ? results[index] : .failure(.timeout(question))
             let zone = DNSName.absolute(question.name)

@@ -45,8 +45,8 @@ public struct LiveResolver: TargetResolving {
         self.dnssec = dnssec
     }
 
-    private func lookup(stop: StopSignal?) -> SharedDNSLookup? {
-        dnssec?.lookup(stop: stop) ?? lookup
+    private func lookup(stop: StopSignal?, alongside: [DNSQuestion] = []) -> SharedDNSLookup? {
+        dnssec?.lookup(stop: stop, alongside: alongside) ?? lookup
     }
 
     public func addresses(of target: Target, family: AddressFamilyFilter, deadline: Deadline) -> Result<[String], ResolutionError> {
@@ -60,7 +60,8 @@ public struct LiveResolver: TargetResolving {
     }
 
     public func domain(_ name: String, options: MXResolutionOptions, stop: StopSignal) -> Result<DomainResult, DNSError> {
-        guard let lookup = lookup(stop: stop) else { return .failure(.configuration("no DNS resolver for domain mode")) }
+        // The domain's MX question rides with the DNSSEC check, if that is still to come.
+        guard let lookup = lookup(stop: stop, alongside: [DNSQuestion(name, .mx)]) else { return .failure(.configuration("no DNS resolver for domain mode")) }
         return Result { () throws(DNSError) -> DomainResult in try MXResolution.resolve(name, using: lookup, options: options, stop: stop) }
     }
 }

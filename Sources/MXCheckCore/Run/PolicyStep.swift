@@ -55,15 +55,17 @@ public final class DNSSECLookups: @unchecked Sendable {  // `support` is only to
     }
 
     /// Whether the resolver passes DNSSEC records: the trust anchors' DNSKEY RRsets must validate. Asked once per
-    /// run; callers meanwhile wait (bounded by `timeout`).
-    public func dnssecSupport(stop: StopSignal?) -> DNSSECSupport {
+    /// run; callers meanwhile wait (bounded by `timeout`). `alongside`: questions the first caller asks next, sent in
+    /// the same batch through the validating lookup (which keeps their answers), so the check costs no round trip
+    /// of its own.
+    public func dnssecSupport(stop: StopSignal?, alongside: [DNSQuestion] = []) -> DNSSECSupport {
         lock.lock()
         defer { lock.unlock() }
         if let support { return support }
         let found: DNSSECSupport
         if let trustAnchorFile {
             do {
-                found = validating.dnssecSupport(anchors: try TrustAnchorFile.owners(ofFile: trustAnchorFile), deadline: Deadline(secondsFromNow: timeout, stop: stop))
+                found = validating.dnssecSupport(anchors: try TrustAnchorFile.owners(ofFile: trustAnchorFile), deadline: Deadline(secondsFromNow: timeout, stop: stop), alongside: alongside)
             } catch {
                 found = .unusable(reason: error.description)
             }
@@ -76,8 +78,8 @@ public final class DNSSECLookups: @unchecked Sendable {  // `support` is only to
     }
 
     /// The lookup for MX and address questions: the validating one when the resolver carries DNSSEC.
-    public func lookup(stop: StopSignal?) -> SharedDNSLookup {
-        dnssecSupport(stop: stop).isUsable ? validating : plain
+    public func lookup(stop: StopSignal?, alongside: [DNSQuestion] = []) -> SharedDNSLookup {
+        dnssecSupport(stop: stop, alongside: alongside).isUsable ? validating : plain
     }
 }
 
