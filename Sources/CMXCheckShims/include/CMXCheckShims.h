@@ -65,6 +65,10 @@ extern "C" {
 #endif
 /// Lets the client talk to servers without secure renegotiation (observe legacy servers, don't refuse them).
 void CMXCheckShims_SSL_CTX_allow_legacy_servers(SSL_CTX *ctx);
+/// The handshake accepts the server's chain without building or verifying it (SSL_CTX_set_cert_verify_callback):
+/// mxcheck verifies the chain itself afterwards, against its own store, so OpenSSL's verification against the
+/// context's empty store would be work thrown away.
+void CMXCheckShims_SSL_CTX_defer_verification(SSL_CTX *ctx);
 /// The SHA-256 digest of a DER buffer into out (32 bytes); returns 1 on success.
 int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char *out);
 #ifdef __cplusplus

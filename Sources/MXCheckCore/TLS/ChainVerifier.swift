@@ -90,6 +90,7 @@ public final class TrustStore: @unchecked Sendable {
     }
 
     private init(extraCAFile: String?, systemAnchors: Bool) throws(TrustStoreError) {
+        do { try OpenSSLLibrary.prepare() } catch { throw .openSSL(error.description) }
         guard let store = X509_STORE_new() else { throw .openSSL(OpenSSLError.drain().description) }
         self.store = store
         // Every verification context made from this store inherits the level (X509_STORE_CTX_init).

@@ -33,3 +33,16 @@ func releaseOpenSSLThreadState() {
     ERR_clear_error()
     OPENSSL_thread_stop()
 }
+
+/// OpenSSL, started once per process before any other call of the run's.
+enum OpenSSLLibrary {
+    /// mxcheck sets the TLS parameters of its handshakes and verifications itself, so the machine's
+    /// openssl.cnf is not read: a system policy with groups, signature algorithms or options of its own would
+    /// change what mxcheck observes, and reading the file costs about 0.5 ms at every start.
+    private static let started: Bool = OPENSSL_init_ssl(UInt64(OPENSSL_INIT_NO_LOAD_CONFIG), nil) == 1
+
+    static func prepare() throws(OpenSSLError) {
+        guard started else { throw OpenSSLError.drain() }
+    }
+}
+

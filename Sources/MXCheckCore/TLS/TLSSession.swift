@@ -9,12 +9,14 @@ public final class TLSClientContext: @unchecked Sendable {
     let context: OpaquePointer
 
     public init() throws(OpenSSLError) {
+        try OpenSSLLibrary.prepare()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw OpenSSLError.drain() }
         self.context = context
         _ = CMXCheckShims_SSL_CTX_set_min_proto_version(context, TLS1_VERSION)
         _ = CMXCheckShims_SSL_CTX_set_max_proto_version(context, 0)
         CMXCheckShims_SSL_CTX_allow_legacy_servers(context)
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        CMXCheckShims_SSL_CTX_defer_verification(context)
         guard SSL_CTX_set_cipher_list(context, "ALL:COMPLEMENTOFALL:@SECLEVEL=0") == 1,
               SSL_CTX_set_ciphersuites(context, Self.tls13Suites) == 1
         else { throw OpenSSLError.drain() }
