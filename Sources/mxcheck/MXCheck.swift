@@ -20,6 +20,12 @@ struct MXCheck: ParsableCommand {
     /// Parses and runs like ParsableCommand.main, except that a usage error exits 3 (UNKNOWN), not 64.
     static func main() {
         signal(SIGPIPE, SIG_IGN)
+        // `mxcheck --version` alone is answered without the parser, whose reflection would cost more than the rest.
+        if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "--version" {
+            var line = MXCheckVersion.current + "\n"
+            FileDescriptor.writeAll(STDOUT_FILENO, &line)
+            Glibc.exit(0)
+        }
         do {
             // A plain `smtp` command line skips the parser's reflection; every other goes through the parser.
             var command: ParsableCommand = try PlainSMTPArguments.command(CommandLine.arguments.dropFirst()) ?? parseAsRoot()

@@ -12,6 +12,12 @@ final class CommandLineTests: EndToEndTestCase {
         let version = mxcheck(["--version"])
         XCTAssertEqual(version.status, 0)
         XCTAssertFalse(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+        // `--version` alone is answered before the parser: the same version the JSON objects carry, one line.
+        XCTAssertEqual(version.stdout.filter { $0 == "\n" }.count, 1, version.stdout)
+        let object = try? object(mxcheck(["smtp", "--json", "bad host!"]))
+        XCTAssertEqual(object?["mxcheckVersion"] as? String, version.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        // With anything beside it, the parser answers as before.
+        XCTAssertEqual(mxcheck(["--version", "--help"]).status, 0)
     }
 
     func testUsageErrorsExitUnknownWithoutAStackTrace() {
