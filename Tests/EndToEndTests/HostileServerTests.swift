@@ -70,7 +70,7 @@ final class HostileServerTests: EndToEndTestCase {
         let postfix = lab.postfixCommands()
         let odd = lab.oddServerCommands().filter { !$0.1.hasPrefix("!") }.map(\.1)
         XCTAssertTrue(postfix.contains { $0.uppercased().hasPrefix("EHLO") }, "Postfix logged the dialogs (debug_peer_list); \(lab.postfixLogSummary())")
-        XCTAssertTrue(postfix.contains("NOOP"), "the injection probe's NOOP inside TLS")
+        XCTAssertTrue(postfix.contains("QUIT"), "the QUIT inside TLS of the checks and the injection probe")
         XCTAssertFalse(odd.isEmpty)
         for line in postfix + odd {
             let verb = line.split(separator: " ").first.map { $0.uppercased() } ?? ""

@@ -5,7 +5,7 @@ Usage: minclient.py --targets FILE --concurrency N --servername NAME
 
 For each address:port line, two connections side by side, as mxcheck makes them: one says EHLO,
 STARTTLS, completes a TLS handshake (no verification), EHLO again and QUIT; the other STARTTLS and
-NOOP pipelined, the handshake, NOOP and QUIT inside TLS. Prints "N endpoints in S s".
+NOOP pipelined, the handshake and QUIT inside TLS. Prints "N endpoints in S s".
 """
 import argparse
 import concurrent.futures
@@ -35,8 +35,9 @@ def dialog(host, port, name, injection):
         reply(stream)
         with CONTEXT.wrap_socket(raw, server_hostname=name) as tls:
             secure = tls.makefile("rb")
-            tls.sendall(b"NOOP\r\n" if injection else b"EHLO bench.example\r\n")
-            reply(secure)
+            if not injection:
+                tls.sendall(b"EHLO bench.example\r\n")
+                reply(secure)
             tls.sendall(b"QUIT\r\n")
             reply(secure)
 

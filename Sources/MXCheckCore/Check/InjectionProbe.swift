@@ -12,9 +12,9 @@ public enum InjectionProbeResult: Sendable, Equatable {
     case inconclusive(reason: String)
 }
 
-/// CVE-2011-0411: send `STARTTLS` and `NOOP` in one write, complete the handshake, then say NOOP and QUIT
-/// inside TLS. A clean server answers 250 then 221; one that kept the plaintext NOOP answers 250, 250, 221.
-/// Sequential replies decide it, so no timing window is involved.
+/// CVE-2011-0411: send `STARTTLS` and `NOOP` in one write, complete the handshake, then say QUIT inside TLS.
+/// A clean server answers 221; one that kept the plaintext NOOP answers its 250 first, then 221. Sequential
+/// replies decide it, so no timing window is involved, and the dialogue inside TLS is one round trip.
 final class InjectionProbe: @unchecked Sendable {
     struct Outcome {
         var result: InjectionProbeResult
@@ -84,16 +84,15 @@ final class InjectionProbe: @unchecked Sendable {
             let session = try checker.handshake(connection: connection, endpoint: endpoint, deadline: deadline, observation: &scratch, record: record, resuming: ticket)
             defer { session.shutdown() }
             dialog.stream = TLSStream(session: session)
-            try dialog.send("NOOP", deadline: deadline, phase: "sending NOOP inside TLS")
-            _ = try dialog.readReply(deadline: deadline, phase: "waiting for the NOOP reply inside TLS")
             try dialog.send("QUIT", deadline: deadline, phase: "sending QUIT inside TLS")
-            let next = try dialog.readReply(deadline: deadline, phase: "waiting for the QUIT reply inside TLS")
-            if next.code == 221 { return .clean }
-            if next.code == 250 {
+            let first = try dialog.readReply(deadline: deadline, phase: "waiting for the QUIT reply inside TLS")
+            if first.code == 221 { return .clean }
+            if first.code == 250 {
+                // The answer to the NOOP sent before the handshake; QUIT's own 221 follows.
                 _ = try? dialog.readReply(deadline: deadline.capped(atSecondsFromNow: 1), phase: "waiting for the QUIT reply inside TLS")
-                return .vulnerable(reply: next.firstLine)
+                return .vulnerable(reply: first.firstLine)
             }
-            return .inconclusive(reason: "unexpected reply \(next.code) to QUIT")
+            return .inconclusive(reason: "unexpected reply \(first.code) to QUIT")
         } catch {
             return .inconclusive(reason: Rules.finding(for: error, endpoint: endpoint).message)
         }
