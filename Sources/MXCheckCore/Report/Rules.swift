@@ -128,9 +128,9 @@ public enum Rules {
         }
     }
 
-    /// An `ffdhe*` or `dh<bits>` group, or a DHE suite.
+    /// An `ffdhe*` or `dh<bits>` group, or a DHE suite (IANA names: TLS_DHE_RSA_..., TLS_DHE_DSS_..., TLS_DHE_PSK_...).
     static func isFiniteFieldDH(group: KeyExchangeGroup, cipher: String) -> Bool {
-        group.isFiniteField || cipher.contains("_DHE_")
+        group.isFiniteField || cipher.hasPrefix("TLS_DHE_")
     }
 
     static func certificateFindings(
