@@ -17,9 +17,7 @@ public enum MTASTSRules {
             finding.fix = "To have policy-aware senders require TLS, publish _mta-sts.\(domain). IN TXT \"v=STSv1; id=\(exampleID)\" and serve a policy at \(url) (RFC 8461)"
             return [finding]
         case .lookupFailed(let reason):
-            var finding = Finding(.mtastsLookupFailed, message: "the MTA-STS record could not be looked up: \(reason)")
-            finding.fix = "Make the name servers of \(domain) answer TXT queries for _mta-sts.\(domain) (check with dig TXT _mta-sts.\(domain))"
-            return [finding]
+            return [lookupFailed(.mtastsLookupFailed, record: "MTA-STS", name: "_mta-sts.\(domain)", domain: domain, reason: reason)]
         case .invalid(let error, let text):
             let shown = text.map { " ('\($0)')" } ?? ""
             var finding = Finding(.mtastsRecordInvalid, message: "the MTA-STS record of \(domain)\(shown) is not valid: \(error); senders ignore the policy")
@@ -133,10 +131,15 @@ public enum MTASTSRules {
             finding.fix = "Publish exactly one record, \(record) (v=TLSRPTv1 first; each rua URI mailto: or https:, several separated by commas)"
             return [finding]
         case .lookupFailed(let reason):
-            var finding = Finding(.tlsrptLookupFailed, message: "the TLS-RPT record could not be looked up: \(reason)")
-            finding.fix = "Make the name servers of \(domain) answer TXT queries for _smtp._tls.\(domain) (check with dig TXT _smtp._tls.\(domain))"
-            return [finding]
+            return [lookupFailed(.tlsrptLookupFailed, record: "TLS-RPT", name: "_smtp._tls.\(domain)", domain: domain, reason: reason)]
         }
+    }
+
+    /// A TXT record of the domain's policy (`record`, at `name`) that could not be looked up.
+    private static func lookupFailed(_ id: FindingID, record: String, name: String, domain: String, reason: String) -> Finding {
+        var finding = Finding(id, message: "the \(record) record could not be looked up: \(reason)")
+        finding.fix = "Make the name servers of \(domain) answer TXT queries for \(name) (check with dig TXT \(name))"
+        return finding
     }
 
     static let exampleID = "20260101T000000"
