@@ -62,6 +62,17 @@ final class ProbeTableTests: XCTestCase {
         XCTAssertEqual(Set(NamedGroup.all.map(\.name)).count, NamedGroup.all.count)
     }
 
+    /// The scan a single question takes finds what the dictionaries find, for every name of the table.
+    func testScanAgreesWithTheLookupTables() {
+        for suite in CipherSuite.all {
+            for name in [suite.name] + (suite.opensslName.map { [$0] } ?? []) {
+                XCTAssertEqual(CipherSuite.scanned(name)?.code, CipherSuite.named(name)?.code, name)
+                XCTAssertEqual(CipherSuite.scanned(name)?.name, CipherSuite.named(name)?.name, name)
+            }
+        }
+        XCTAssertNil(CipherSuite.scanned("NO-SUCH-SUITE"))
+    }
+
     func testLookups() {
         XCTAssertEqual(CipherSuite.tls(code: 0xC02F)?.name, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
         XCTAssertEqual(CipherSuite.tls(code: 0xC02F)?.opensslName, "ECDHE-RSA-AES128-GCM-SHA256")

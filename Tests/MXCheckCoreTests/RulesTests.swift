@@ -3,6 +3,23 @@ import XCTest
 
 /// Every rule against a fixed clock: 2026-11-23T12:00:00Z.
 final class RulesTests: XCTestCase {
+    /// JSON dates are written digit by digit: the same text printf's %04d-%02d-... gives, padding included.
+    func testJSONDatesMatchPrintf() {
+        var seconds: Int64 = -62_135_596_800  // 0001-01-01T00:00:00Z
+        var step: Int64 = 86_399 * 37 + 11
+        for _ in 0..<4000 {
+            var time = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            let expected = String(cFormat: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                                  parts.tm_hour, parts.tm_min, parts.tm_sec)
+            XCTAssertEqual(JSONDates.format(Date(timeIntervalSince1970: Double(seconds))), expected)
+            seconds += step
+            step = step * 3 % 9_000_000_007 + 1
+        }
+        XCTAssertEqual(JSONDates.format(Date(timeIntervalSince1970: 1_796_000_000.9)), "2026-11-30T00:53:20Z")
+    }
+
     let now = Date(timeIntervalSince1970: 1_795_435_200)
     let day: TimeInterval = 86_400
 

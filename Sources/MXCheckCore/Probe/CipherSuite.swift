@@ -236,6 +236,12 @@ public struct CipherSuite: Sendable, Hashable, CustomStringConvertible {
     /// Lookup by IANA name, OpenSSL name or reported name (IANA names are unique except two private FIPS pairs).
     public static func named(_ name: String) -> CipherSuite? { byName[name] ?? byOpenSSLName[name] }
 
+    /// `named(_:)` without building the lookup tables: for a single question, as a basic check asks of the
+    /// negotiated suite, a scan of the table costs less than the two dictionaries.
+    static func scanned(_ name: String) -> CipherSuite? {
+        all.first { $0.name == name } ?? all.first { !$0.isSSLv2 && $0.opensslName == name }
+    }
+
     /// Lookup by any name a mail server writes in a trace: IANA's, OpenSSL's, GnuTLS's (`ECDHE_RSA_AES_256_GCM_SHA384`)
     /// or LibreSSL's TLS 1.3 names (`AEAD-AES256-GCM-SHA384`).
     public static func named(libraryName name: String) -> CipherSuite? {

@@ -109,7 +109,7 @@ public enum Rules {
         default:
             break
         }
-        if let suite = CipherSuite.named(tls.cipher), let verdict = suite.judged(.negotiated) {
+        if let suite = CipherSuite.scanned(tls.cipher), let verdict = suite.judged(.negotiated) {
             findings.append(Finding(.tlsWeakCipher, severity: verdict.severity, message: "\(tls.cipher) negotiated: \(suite.reason(for: verdict.weakness))"))
         }
         if let group = tls.group, let bits = tls.keyExchangeBits, isFiniteFieldDH(group: group, cipher: tls.cipher), bits < RuleThresholds.minimumDHBits {
@@ -252,8 +252,37 @@ public enum JSONDates {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        return String(
-            cFormat: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-            parts.tm_hour, parts.tm_min, parts.tm_sec)
+        let year = Int(parts.tm_year) + 1900
+        guard (0...9999).contains(year) else {
+            return String(
+                cFormat: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                parts.tm_hour, parts.tm_min, parts.tm_sec)
+        }
+        // Digits by hand: four dates an object, and printf's variadic boxing costs more than the rest of the JSON.
+        var text = ""
+        text.reserveCapacity(20)
+        func append(_ value: Int, digits: Int) {
+            var divisor = 1
+            for _ in 1..<digits { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                text.unicodeScalars.append(Unicode.Scalar(UInt8(ascii: "0") + UInt8(rest / divisor)))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        append(year, digits: 4)
+        text += "-"
+        append(Int(parts.tm_mon) + 1, digits: 2)
+        text += "-"
+        append(Int(parts.tm_mday), digits: 2)
+        text += "T"
+        append(Int(parts.tm_hour), digits: 2)
+        text += ":"
+        append(Int(parts.tm_min), digits: 2)
+        text += ":"
+        append(Int(parts.tm_sec), digits: 2)
+        text += "Z"
+        return text
     }
 }
