@@ -28,8 +28,12 @@ struct MXCheck: ParsableCommand {
         }
         do {
             // A plain `smtp` command line skips the parser's reflection; every other goes through the parser.
-            var command: ParsableCommand = try PlainSMTPArguments.command(CommandLine.arguments.dropFirst()) ?? parseAsRoot()
-            try command.run()
+            if let options = PlainSMTPArguments.options(CommandLine.arguments.dropFirst()) {
+                try options.run()
+            } else {
+                var command = try parseAsRoot()
+                try command.run()
+            }
             Glibc.exit(0)
         } catch let exit as ExitCode {
             Glibc.exit(exit.rawValue)

@@ -2,15 +2,16 @@ import ArgumentParser
 import MXCheckCore
 
 /// An `smtp` command line made only of targets, `--name value` / `--name=value` options and plain flags, each
-/// option at most once, read without the argument parser (issue 13: the parser's reflection over some 30
-/// options costs about 4 ms of CPU at every start, more than the rest of a basic check's own code).
+/// option at most once, read without the argument parser into SMTPOptions (issue 13: the parser's reflection
+/// over some 30 options, and even building SMTPCommand's property wrappers, cost more CPU at every start than
+/// the rest of a basic check's own code).
 /// Anything else (help, version, completions, `--`, short clusters, a repeated or unknown option, a value that
 /// does not convert or starts with '-', a command line `validate()` refuses) gives nil, and the parser then
 /// reads the same command line with its own results and messages.
 enum PlainSMTPArguments {
 
     /// The options that take a value, by long name; each sets its property on the command.
-    private static let valueOptions: [String: @Sendable (inout SMTPCommand, String) -> Bool] = [
+    private static let valueOptions: [String: @Sendable (inout SMTPOptions, String) -> Bool] = [
         "resolver": { $0.resolver = $1; return true },
         "input": { $0.input = $1; return true },
         "port": { command, text in Int(text).map { command.port = $0 } != nil },
@@ -34,7 +35,7 @@ enum PlainSMTPArguments {
     ]
 
     /// The flags, by their spelling on the command line (long with "--", short with "-").
-    private static let flags: [String: @Sendable (inout SMTPCommand) -> Void] = [
+    private static let flags: [String: @Sendable (inout SMTPOptions) -> Void] = [
         "--mx": { $0.mx = true },
         "-4": { $0.ipv4Only = true },
         "-6": { $0.ipv6Only = true },
@@ -51,11 +52,11 @@ enum PlainSMTPArguments {
         "--no-color": { $0.noColor = true },
     ]
 
-    /// The validated command for `arguments` (the command line without the program name), or nil when the
+    /// The validated options of `arguments` (the command line without the program name), or nil when the
     /// parser must read it.
-    static func command(_ arguments: some Collection<String>) -> SMTPCommand? {
+    static func options(_ arguments: some Collection<String>) -> SMTPOptions? {
         guard arguments.first == "smtp" else { return nil }
-        var command = SMTPCommand.withDefaults()
+        var command = SMTPOptions()
         var seen: Set<String> = []
         var targets: [String] = []
         var rest = arguments.dropFirst()[...]
@@ -87,49 +88,6 @@ enum PlainSMTPArguments {
         }
         command.targets = targets
         do { try command.validate() } catch { return nil }
-        return command
-    }
-}
-
-extension SMTPCommand {
-    /// A command with every property at the default its declaration gives (the parser's defaults for options
-    /// not given).
-    static func withDefaults() -> SMTPCommand {
-        var command = SMTPCommand()
-        command.targets = []
-        command.mx = false
-        command.resolver = nil
-        command.input = nil
-        command.port = 25
-        command.tls = .auto
-        command.servername = nil
-        command.ehlo = nil
-        command.caFile = nil
-        command.warnDays = 14
-        command.critDays = 7
-        command.timeout = 30
-        command.ipv4Only = false
-        command.ipv6Only = false
-        command.format = .text
-        command.json = false
-        command.protocols = false
-        command.ciphers = false
-        command.concurrency = 16
-        command.deadline = nil
-        command.output = nil
-        command.shard = nil
-        command.resume = nil
-        command.perHost = 2
-        command.delay = 0
-        command.role = nil
-        command.noMTASTS = false
-        command.noInjectionTest = false
-        command.verbose = false
-        command.long = false
-        command.dane = false
-        command.noDane = false
-        command.trustAnchor = nil
-        command.noColor = false
         return command
     }
 }

@@ -2,13 +2,18 @@ import ArgumentParser
 import XCTest
 @testable import mxcheck
 
-/// The parser-free reading of plain `smtp` command lines must give the very command the parser gives, and
+/// The parser-free reading of plain `smtp` command lines must give the very options the parser gives, and
 /// leave every other command line to the parser.
 final class PlainSMTPArgumentsTests: XCTestCase {
 
-    /// Every property of the command, by name, as its wrapper describes its value.
-    private func properties(_ command: SMTPCommand) -> [String] {
-        Mirror(reflecting: command).children.map { "\($0.label ?? "?")=\(String(describing: $0.value))" }
+    /// SMTPCommand's options and SMTPOptions' properties are the same names: an option the run cannot read, or a
+    /// property no option sets, fails here.
+    func testEveryOptionHasItsProperty() {
+        let wrapped = Mirror(reflecting: SMTPCommand()).children.compactMap { $0.label.map { String($0.drop { $0 == "_" }) } }
+        let plain = Mirror(reflecting: SMTPOptions()).children.compactMap(\.label)
+        XCTAssertEqual(wrapped, plain)
+        // Each option reaches its property: the parser's defaults are SMTPOptions' defaults.
+        XCTAssertEqual(try parsed(["smtp", "h"]).options, { var options = SMTPOptions(); options.targets = ["h"]; return options }())
     }
 
     private func parsed(_ arguments: [String]) throws -> SMTPCommand {
@@ -31,8 +36,8 @@ final class PlainSMTPArgumentsTests: XCTestCase {
             ["smtp", "--tls", "implicit", "--role=submission", "--port=465", "smtp", "h2"],
         ]
         for line in lines {
-            let plain = try XCTUnwrap(PlainSMTPArguments.command(line), "read without the parser: \(line)")
-            XCTAssertEqual(properties(plain), properties(try parsed(line)), "\(line)")
+            let plain = try XCTUnwrap(PlainSMTPArguments.options(line), "read without the parser: \(line)")
+            XCTAssertEqual(plain, try parsed(line).options, "\(line)")
         }
     }
 
@@ -48,7 +53,7 @@ final class PlainSMTPArgumentsTests: XCTestCase {
             ["smtp", "--resume", "earlier.jsonl", "h"], ["smtp", "--ehlo", "a b", "h"],
         ]
         for line in lines {
-            XCTAssertNil(PlainSMTPArguments.command(line), "\(line)")
+            XCTAssertNil(PlainSMTPArguments.options(line), "\(line)")
         }
     }
 }
