@@ -3,6 +3,8 @@
 # (250 loopback addresses x 4 ports) checked at --concurrency 64: endpoints per second and peak memory,
 # next to sslyze --targets_in on the same list when the benchmark's virtualenv has it. With BENCH_BASELINE=PATH,
 # that binary and mxcheck also run alternately BENCH_BASELINE_ROUNDS times (default 3), CPU per endpoint each.
+# The minimal C client (minclient.c, built with the machine's C compiler) makes the same two connections per
+# endpoint on the same OpenSSL: its CPU per endpoint is the floor mxcheck's is printed against.
 #
 # It runs in a network namespace of its own (unshare -n), whose loopback gets the 250 addresses, so
 # Postfix can serve them all from four smtpd pools; nothing leaves that namespace.
@@ -68,6 +70,23 @@ if [[ -n ${BENCH_BASELINE:-} ]]; then
     done
 fi
 
+# The CPU floor: the same two connections per endpoint in C on this machine's OpenSSL (Tests/Lab/minclient.c),
+# full handshake and chain verification on the first, the first's session resumed on the second.
+c_status="not available"
+c_compiler=$(command -v cc || command -v gcc || command -v clang || true)
+if [[ -n $c_compiler ]] && "$c_compiler" -O2 -o "$state/minclient" "$lab_dir/minclient.c" -lssl -lcrypto -lpthread 2>"$state/minclient-build.err"; then
+    log "minimal C client: the same two connections per endpoint"
+    /usr/bin/time -q -f "%e %M %U %S" -o "$state/c.time" timeout 600 "$state/minclient" "$targets" "$concurrency" mx.lab.example "$root" \
+        >"$state/c.out" 2>"$state/c.err" && c_status=ok || c_status="failed: $(head -c 300 "$state/c.err")"
+    if [[ $c_status == ok ]]; then
+        read -r c_seconds c_rss_kb c_user c_sys <"$state/c.time"
+        c_cpu_ms=$(python3 -c "print(round(($c_user + $c_sys) * 1000 / $endpoints, 2))")
+        c_rate=$(python3 -c "print(round($endpoints / $c_seconds, 1))")
+    fi
+else
+    [[ -n $c_compiler ]] && c_status="does not build: $(head -c 300 "$state/minclient-build.err")"
+fi
+
 # The ceiling: the least client doing the same two connections per endpoint (Tests/Lab/minclient.py).
 log "minimal client: the same two connections per endpoint"
 /usr/bin/time -q -f "%e %M %U %S" -o "$state/min.time" timeout 600 python3 "$lab_dir/minclient.py" --targets "$targets" \
@@ -104,9 +123,15 @@ echo "mxcheck batch bench: $endpoints endpoints of the lab's Postfix ($hosts add
 printf '%-34s %10s %12s %12s %14s %12s\n' tool seconds endpoints/s "peak RSS MB" connections "CPU ms/ep"
 printf '%-34s %10s %12s %12s %14s %12s\n' "mxcheck smtp (basic check)" "$m_seconds" "$m_rate" "$m_rss_mb" "$m_connections" "$m_cpu_ms"
 printf '%-34s %10s %12s %12s %14s %12s\n' "minimal client (ceiling)" "$n_seconds" "$n_rate" "$(python3 -c "print(round($n_rss_kb / 1024, 1))")" "$((2 * endpoints))" "$n_cpu_ms"
+if [[ $c_status == ok ]]; then
+    printf '%-34s %10s %12s %12s %14s %12s\n' "minimal C client (CPU floor)" "$c_seconds" "$c_rate" "$(python3 -c "print(round($c_rss_kb / 1024, 1))")" "$((2 * endpoints))" "$c_cpu_ms"
+else
+    echo "minimal C client: $c_status"
+fi
 for row in "${baseline_rows[@]}"; do echo "$row"; done
 [[ -n ${BENCH_BASELINE:-} ]] && echo "baseline: $BENCH_BASELINE (BENCH_BASELINE), alternating with mxcheck"
 echo "mxcheck CPU (user+sys) per endpoint: $m_cpu_ms ms (goal <= 1.5 ms, injection probe included); endpoints/s vs the minimal client: $(python3 -c "print(round($m_rate / $n_rate, 2))")"
+[[ $c_status == ok ]] && echo "mxcheck CPU per endpoint vs the minimal C client on the same OpenSSL: $m_cpu_ms / $c_cpu_ms ms = $(python3 -c "print(round($m_cpu_ms / $c_cpu_ms, 2))") (the goal of 1.5 ms is $(python3 -c "print(round(1.5 / $c_cpu_ms, 2))") of the floor)"
 if [[ $s_status == ok ]]; then
     printf '%-34s %10s %12s %12s %14s\n' "sslyze --certinfo --targets_in" "$s_seconds" "$s_rate" "$(python3 -c "print(round($s_rss_kb / 1024, 1))")" "-"
     echo "ratio mxcheck / sslyze (endpoints/s): $(python3 -c "print(round($m_rate / $s_rate, 2))")  (target: at least 5)"
