@@ -72,13 +72,8 @@ public enum DANERules {
     public static func unverifiedFindings(_ findings: [Finding], dane: DANEEvaluation) -> [Finding] {
         guard dane.status == .unverified else { return findings }
         let failures: Set<FindingID> = [.starttlsMissing, .starttlsRejected, .starttlsFailed]
-        return findings.map { finding in
-            guard failures.contains(finding.id) else { return finding }
-            var marked = finding
-            marked.severity = .critical
-            marked.message += " (\(dane.name) has usable TLSA records: DANE senders never fall back to plaintext, they defer mail to \(dane.policy.host))"
-            return marked
-        }
+        let reason = "\(dane.name) has usable TLSA records: DANE senders never fall back to plaintext, they defer mail to \(dane.policy.host)"
+        return findings.map { failures.contains($0.id) ? $0.restated(as: .critical, because: reason) : $0 }
     }
 
     /// `dane.resolver_unusable`, on each endpoint, when `DNSResolver.dnssecSupport` said the resolver cannot be used.
@@ -97,12 +92,10 @@ public enum DANERules {
         guard let dane, dane.status == .valid, !mtaSTSEnforced else { return findings }
         let matchedEE = dane.matchedRecord.flatMap { dane.records[$0].record?.usage } == TLSAUsage.daneEE
         let kind = matchedEE ? "DANE-EE" : "DANE-TA"
+        let reason = "not a problem for DANE senders: \(kind) authenticates the server through \(dane.name)"
         return findings.map { finding in
-            guard irrelevantUnderDANE.contains(finding.id) || (matchedEE && irrelevantUnderDANEEE.contains(finding.id)) else { return finding }
-            var downgraded = finding
-            downgraded.severity = .info
-            downgraded.message += " (not a problem for DANE senders: \(kind) authenticates the server through \(dane.name))"
-            return downgraded
+            let irrelevant = irrelevantUnderDANE.contains(finding.id) || (matchedEE && irrelevantUnderDANEEE.contains(finding.id))
+            return irrelevant ? finding.restated(as: .info, because: reason) : finding
         }
     }
 }

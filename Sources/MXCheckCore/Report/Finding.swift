@@ -70,4 +70,12 @@ public struct Finding: Sendable, Equatable {
         self.message = message
         self.fix = entry.fix
     }
+
+    /// The finding as a transport policy sees it: at `severity`, its message followed by why in parentheses.
+    func restated(as severity: Severity, because reason: String) -> Finding {
+        var restated = self
+        restated.severity = severity
+        restated.message += " (\(reason))"
+        return restated
+    }
 }

@@ -153,12 +153,7 @@ public enum MTASTSRules {
 
     public static func certificateFindings(_ findings: [Finding], mtaSts: MTASTSEvaluation?) -> [Finding] {
         guard let mtaSts, mtaSts.enforces else { return findings }
-        return findings.map { finding in
-            guard pkixFindingIDs.contains(finding.id) else { return finding }
-            var kept = finding
-            kept.severity = .critical
-            kept.message += " (the MTA-STS policy of \(mtaSts.domain) is in mode enforce: MTA-STS senders will not deliver to this server)"
-            return kept
-        }
+        let reason = "the MTA-STS policy of \(mtaSts.domain) is in mode enforce: MTA-STS senders will not deliver to this server"
+        return findings.map { pkixFindingIDs.contains($0.id) ? $0.restated(as: .critical, because: reason) : $0 }
     }
 }
