@@ -22,8 +22,7 @@ struct MXCheck: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         // `mxcheck --version` alone is answered without the parser, whose reflection would cost more than the rest.
         if CommandLine.arguments.count == 2, CommandLine.arguments[1] == "--version" {
-            var line = MXCheckVersion.current + "\n"
-            FileDescriptor.writeAll(STDOUT_FILENO, &line)
+            StandardStream.output.write(MXCheckVersion.current + "\n")
             Glibc.exit(0)
         }
         do {

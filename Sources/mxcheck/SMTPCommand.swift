@@ -422,8 +422,7 @@ final class Progress: @unchecked Sendable {
 struct StandardError: Sendable {
     func write(_ line: String) {
         // Server text reaches stderr in messages and the transcript: each line escaped, so none drives the terminal.
-        var text = line.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escaped(String($0)) }.joined(separator: "\n") + "\n"
-        FileDescriptor.writeAll(STDERR_FILENO, &text)
+        StandardStream.error.write(line.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escaped(String($0)) }.joined(separator: "\n") + "\n")
     }
 }
 

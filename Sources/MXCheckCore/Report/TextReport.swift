@@ -125,9 +125,9 @@ public struct TextReport: Sendable {
             let width = list.suites.map(\.count).max() ?? 0
             for name in list.suites.map(safe) {
                 var line = pad("") + "  " + name
-                if let suite = CipherSuite.named(name), let (severity, weakness) = ProbeRules.verdict(for: suite, role: role, negotiated: name == negotiated?.cipher).map({ ($0.severity, $0.weakness) }) {
+                if let suite = CipherSuite.named(name), let verdict = ProbeRules.verdict(for: suite, role: role, negotiated: name == negotiated?.cipher) {
                     line = pad("") + "  " + name.padded(toWidth: width) + "  "
-                        + paint("\(ProbeRules.suiteLabel(severity)): \(suite.reason(for: weakness))", colour(of: severity))
+                        + paint("\(ProbeRules.suiteLabel(verdict.severity)): \(suite.reason(for: verdict.weakness))", colour(of: verdict.severity))
                 }
                 lines.append(line)
             }
