@@ -10,27 +10,20 @@ query is passed to the upstream server (loopback only) and its answer back; LOG 
 import argparse
 import asyncio
 import json
-import struct
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from slowdns import parse_question  # noqa: E402
 
 
 def question(data):
-    """(qname, qtype) of a query, or None."""
-    if len(data) < 12 or struct.unpack("!H", data[4:6])[0] != 1:
+    """(qname, qtype) of a query, or None; read by slowdns.py's parser."""
+    parsed = parse_question(data)
+    if parsed is None:
         return None
-    pos, labels = 12, []
-    while pos < len(data) and len(labels) < 128:
-        length = data[pos]
-        if length == 0:
-            pos += 1
-            break
-        if length & 0xC0 or pos + 1 + length > len(data):
-            return None
-        labels.append(data[pos + 1:pos + 1 + length].decode("ascii", "replace").lower())
-        pos += 1 + length
-    if pos + 4 > len(data):
-        return None
-    return ".".join(labels) + ".", struct.unpack("!H", data[pos:pos + 2])[0]
+    _ident, _flags, labels, qtype, _end = parsed
+    return ".".join(labels) + ".", qtype
 
 
 class Upstream(asyncio.DatagramProtocol):
