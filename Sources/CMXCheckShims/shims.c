@@ -266,6 +266,11 @@ void CMXCheckShims_SSL_CTX_defer_verification(SSL_CTX *ctx) {
     SSL_CTX_set_cert_verify_callback(ctx, accept_without_verifying, NULL);
 }
 
+void CMXCheckShims_SSL_CTX_watch_client_sessions(SSL_CTX *ctx, int (*on_new_session)(SSL *ssl, SSL_SESSION *session)) {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+}
+
 int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char *out) {
     unsigned int size = 0;
     return EVP_Digest(data, length, out, &size, EVP_sha256(), NULL) == 1 && size == 32 ? 1 : 0;

@@ -119,14 +119,13 @@ struct SMTPOptions: Equatable {
         }
 
         let trustStore: TrustStore
-        let context: TLSClientContext
-        do {
-            trustStore = try TrustStore(extraCAFile: caFile)
-            context = try TLSClientContext()
-        } catch let error as TrustStoreError {
+        do { trustStore = try TrustStore(extraCAFile: caFile) } catch {
             stderr.write("mxcheck: \(error.description)")
             throw ExitCode(3)
         }
+        // Built while the first connection's plaintext dialogue waits for the server; after the trust store,
+        // since two OpenSSL set-ups at once slow each other down.
+        let context = TLSClientContext(buildingInBackground: ())
         defer { trustStore.finishLoading() }
 
         // The DNS library serves domain mode, and plain host names too when --resolver or --dane is given. With

@@ -150,7 +150,8 @@ public struct Checker: Sendable {
 
         try negotiateStartTLS(dialog, connection: connection, deadline: deadline, observation: &observation, record: record, greeted: greeted)
         let session = try handshake(
-            connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record, peerChain: peerChain)
+            connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record, peerChain: peerChain,
+            offeringSessionsTo: handoff)
         defer { session.shutdown() }
         dialog.stream = TLSStream(session: session)
         // A careful client says EHLO again inside TLS (RFC 3207 §4.2); failures here do not undo the TLS facts.
@@ -158,7 +159,8 @@ public struct Checker: Sendable {
             try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO inside TLS")
             let reply = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply inside TLS")
             if reply.isPositiveCompletion { observation.ehloCapabilitiesTLS = Capabilities(ehloReply: reply).lines }
-            // The reply came after any TLS 1.3 session tickets, so the session is resumable now if ever.
+            // The session went to the probe as the server's ticket was read; if it was not resumable then, it
+            // is not now either, and the probe stops waiting.
             handoff?.offer(session.ticket())
         } catch {
             switch error {
@@ -237,7 +239,7 @@ public struct Checker: Sendable {
     /// `resuming`: a session of the main connection, offered for resumption (the injection probe's).
     func handshake(
         connection: TCPConnection, endpoint: Endpoint, deadline: Deadline, observation: inout Observation, record: (String) -> Void,
-        resuming ticket: TLSSessionTicket? = nil, peerChain: PeerChain? = nil
+        resuming ticket: TLSSessionTicket? = nil, peerChain: PeerChain? = nil, offeringSessionsTo handoff: SessionHandoff? = nil
     ) throws(DialogFailure) -> TLSSession {
         let session: TLSSession
         do {
@@ -246,6 +248,7 @@ public struct Checker: Sendable {
             throw .handshakeFailed(error.description)
         }
         if let ticket { session.resume(ticket) }
+        if let handoff { session.offerSessions(to: handoff) }
         record("C: (TLS handshake\(endpoint.serverName.map { ", SNI \($0)" } ?? "")\(ticket == nil ? "" : ", resuming the first connection's session"))")
         do {
             var injected: [UInt8] = []

@@ -30,6 +30,13 @@ final class SessionHandoff: @unchecked Sendable {  // `ticket` and `settled` are
         condition.broadcast()
     }
 
+    /// A new session of the main connection, from the context's callback inside OpenSSL (which keeps its own
+    /// reference): offered when resumable.
+    func offer(newSession session: OpaquePointer) {
+        guard SSL_SESSION_is_resumable(session) == 1, SSL_SESSION_up_ref(session) == 1 else { return }
+        offer(TLSSessionTicket(session))
+    }
+
     /// The session once offered, or nil when there is none or the deadline passed first.
     func wait(until deadline: Deadline) -> TLSSessionTicket? {
         condition.lock()

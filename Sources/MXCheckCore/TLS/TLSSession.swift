@@ -5,29 +5,71 @@ import Glibc
 
 /// The client's OpenSSL context: every protocol from TLS 1.0 and every suite at security level 0,
 /// no verification during the handshake, so any server is observed rather than refused.
-public final class TLSClientContext: @unchecked Sendable {
-    let context: OpaquePointer
+public final class TLSClientContext: @unchecked Sendable {  // `slot` is written once, by its builder, before `join` returns
+    private final class Slot: @unchecked Sendable {
+        var built: Result<OpaquePointer, OpenSSLError>?
+    }
 
+    private let slot = Slot()
+    private let builder: JoinableThread?
+
+    /// Builds the context now; a failure is thrown here.
     public init() throws(OpenSSLError) {
+        slot.built = .success(try Self.make())
+        builder = nil
+    }
+
+    /// Starts building the context on a thread of its own and returns at once: making an OpenSSL 3 client
+    /// context takes longer than a first connection's plaintext dialogue (connect, greeting, EHLO, STARTTLS)
+    /// waits for the server, so the two overlap. The first handshake waits for the context, and a failure to
+    /// make it is that handshake's error. Start it when no other OpenSSL work runs: OpenSSL 3.0's shared
+    /// algorithm store makes two threads that set up at once each take several times as long.
+    public init(buildingInBackground: Void) {
+        let slot = slot
+        builder = JoinableThread(stackSize: 256 << 10) {
+            do throws(OpenSSLError) { slot.built = .success(try Self.make()) } catch { slot.built = .failure(error) }
+            releaseOpenSSLThreadState()
+        }
+    }
+
+    /// The SSL_CTX, once built.
+    func handle() throws(OpenSSLError) -> OpaquePointer {
+        builder?.join()
+        guard let built = slot.built else { throw OpenSSLError(reasons: ["the TLS context was not built"]) }
+        return try built.get()
+    }
+
+    private static func make() throws(OpenSSLError) -> OpaquePointer {
         try OpenSSLLibrary.prepare()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw OpenSSLError.drain() }
-        self.context = context
         _ = CMXCheckShims_SSL_CTX_set_min_proto_version(context, TLS1_VERSION)
         _ = CMXCheckShims_SSL_CTX_set_max_proto_version(context, 0)
         CMXCheckShims_SSL_CTX_allow_legacy_servers(context)
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         CMXCheckShims_SSL_CTX_defer_verification(context)
+        CMXCheckShims_SSL_CTX_watch_client_sessions(context) { ssl, session in
+            guard let ssl, let session, let watcher = SSL_get_ex_data(ssl, TLSSession.sessionWatcherIndex) else { return 0 }
+            Unmanaged<SessionHandoff>.fromOpaque(watcher).takeUnretainedValue().offer(newSession: session)
+            return 0
+        }
         guard SSL_CTX_set_cipher_list(context, "ALL:COMPLEMENTOFALL:@SECLEVEL=0") == 1,
-              SSL_CTX_set_ciphersuites(context, Self.tls13Suites) == 1
-        else { throw OpenSSLError.drain() }
+              SSL_CTX_set_ciphersuites(context, tls13Suites) == 1
+        else {
+            let error = OpenSSLError.drain()
+            SSL_CTX_free(context)
+            throw error
+        }
+        return context
     }
 
-    static let tls13Suites = [
-        "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256",
-        "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256",
-    ].joined(separator: ":")
+    /// The TLS 1.3 suites in the client's order of preference, as SSL_CTX_set_ciphersuites reads them: one
+    /// literal, since joining an array at every start costs a runtime instantiation of its metadata.
+    static let tls13Suites = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256"
 
-    deinit { SSL_CTX_free(context) }
+    deinit {
+        builder?.join()
+        if case .success(let context)? = slot.built { SSL_CTX_free(context) }
+    }
 }
 
 /// What the handshake settled on.
@@ -58,9 +100,11 @@ final class TLSSession {
     private let ssl: OpaquePointer
     private let connection: TCPConnection
     private let context: TLSClientContext
+    /// Kept for as long as the SSL may call the context's new-session callback with it.
+    private var watcher: SessionHandoff?
 
     init(context: TLSClientContext, connection: TCPConnection, serverName: String?) throws(OpenSSLError) {
-        guard let ssl = SSL_new(context.context) else { throw OpenSSLError.drain() }
+        guard let ssl = SSL_new(try context.handle()) else { throw OpenSSLError.drain() }
         self.ssl = ssl
         self.connection = connection
         self.context = context
@@ -214,6 +258,16 @@ final class TLSSession {
     }
 
     /// Offers a session of an earlier connection to the same server for resumption (before the handshake).
+    /// The SSL's application-data slot, where `offerSessions(to:)` leaves its handoff for the context's callback.
+    static let sessionWatcherIndex: Int32 = 0
+
+    /// Offers the session to `handoff` as soon as it exists: for TLS 1.3, when the server's ticket is read,
+    /// which comes before the reply to the EHLO sent inside TLS. Call before the handshake.
+    func offerSessions(to handoff: SessionHandoff) {
+        watcher = handoff
+        _ = SSL_set_ex_data(ssl, Self.sessionWatcherIndex, Unmanaged.passUnretained(handoff).toOpaque())
+    }
+
     func resume(_ ticket: TLSSessionTicket) {
         _ = SSL_set_session(ssl, ticket.session)
     }
