@@ -10,54 +10,65 @@ import MXCheckCore
 /// reads the same command line with its own results and messages.
 enum PlainSMTPArguments {
 
-    /// The options that take a value, by long name; each sets its property on the command.
-    private static let valueOptions: [String: @Sendable (inout SMTPOptions, String) -> Bool] = [
-        "resolver": { $0.resolver = $1; return true },
-        "input": { $0.input = $1; return true },
-        "port": { command, text in Int(text).map { command.port = $0 } != nil },
-        "tls": { command, text in TLSMode(rawValue: text).map { command.tls = $0 } != nil },
-        "servername": { $0.servername = $1; return true },
-        "ehlo": { $0.ehlo = $1; return true },
-        "ca-file": { $0.caFile = $1; return true },
-        "warn-days": { command, text in Int(text).map { command.warnDays = $0 } != nil },
-        "crit-days": { command, text in Int(text).map { command.critDays = $0 } != nil },
-        "timeout": { command, text in Double(text).map { command.timeout = $0 } != nil },
-        "format": { command, text in OutputFormat(rawValue: text).map { command.format = $0 } != nil },
-        "concurrency": { command, text in Int(text).map { command.concurrency = $0 } != nil },
-        "deadline": { command, text in Double(text).map { command.deadline = $0 } != nil },
-        "output": { $0.output = $1; return true },
-        "shard": { $0.shard = $1; return true },
-        "resume": { $0.resume = $1; return true },
-        "per-host": { command, text in Int(text).map { command.perHost = $0 } != nil },
-        "delay": { command, text in Int(text).map { command.delay = $0 } != nil },
-        "role": { command, text in PortRole(rawValue: text).map { command.role = $0 } != nil },
-        "trust-anchor": { $0.trustAnchor = $1; return true },
-    ]
+    /// Sets the option `name` (its long name) to `text`; false when there is no such option taking a value or
+    /// the text does not convert. A switch rather than a dictionary of closures: building that dictionary
+    /// at every start costs the Swift runtime more than all the comparisons of a command line.
+    private static func set(_ name: Substring, to text: String, on command: inout SMTPOptions) -> Bool {
+        switch name {
+        case "resolver": command.resolver = text
+        case "input": command.input = text
+        case "port": guard let value = Int(text) else { return false }; command.port = value
+        case "tls": guard let value = TLSMode(rawValue: text) else { return false }; command.tls = value
+        case "servername": command.servername = text
+        case "ehlo": command.ehlo = text
+        case "ca-file": command.caFile = text
+        case "warn-days": guard let value = Int(text) else { return false }; command.warnDays = value
+        case "crit-days": guard let value = Int(text) else { return false }; command.critDays = value
+        case "timeout": guard let value = Double(text) else { return false }; command.timeout = value
+        case "format": guard let value = OutputFormat(rawValue: text) else { return false }; command.format = value
+        case "concurrency": guard let value = Int(text) else { return false }; command.concurrency = value
+        case "deadline": guard let value = Double(text) else { return false }; command.deadline = value
+        case "output": command.output = text
+        case "shard": command.shard = text
+        case "resume": command.resume = text
+        case "per-host": guard let value = Int(text) else { return false }; command.perHost = value
+        case "delay": guard let value = Int(text) else { return false }; command.delay = value
+        case "role": guard let value = PortRole(rawValue: text) else { return false }; command.role = value
+        case "trust-anchor": command.trustAnchor = text
+        default: return false
+        }
+        return true
+    }
 
-    /// The flags, by their spelling on the command line (long with "--", short with "-").
-    private static let flags: [String: @Sendable (inout SMTPOptions) -> Void] = [
-        "--mx": { $0.mx = true },
-        "-4": { $0.ipv4Only = true },
-        "-6": { $0.ipv6Only = true },
-        "--json": { $0.json = true },
-        "--protocols": { $0.protocols = true },
-        "--ciphers": { $0.ciphers = true },
-        "--no-mta-sts": { $0.noMTASTS = true },
-        "--no-injection-test": { $0.noInjectionTest = true },
-        "-v": { $0.verbose = true },
-        "--verbose": { $0.verbose = true },
-        "--long": { $0.long = true },
-        "--dane": { $0.dane = true },
-        "--no-dane": { $0.noDane = true },
-        "--no-color": { $0.noColor = true },
-    ]
+    /// Sets the flag spelt `argument` (long with "--", short with "-") and returns its one name (-v and
+    /// --verbose are one flag), or nil when there is no such flag.
+    private static func setFlag(_ argument: String, on command: inout SMTPOptions) -> String? {
+        switch argument {
+        case "--mx": command.mx = true
+        case "-4": command.ipv4Only = true
+        case "-6": command.ipv6Only = true
+        case "--json": command.json = true
+        case "--protocols": command.protocols = true
+        case "--ciphers": command.ciphers = true
+        case "--no-mta-sts": command.noMTASTS = true
+        case "--no-injection-test": command.noInjectionTest = true
+        case "-v", "--verbose": command.verbose = true; return "--verbose"
+        case "--long": command.long = true
+        case "--dane": command.dane = true
+        case "--no-dane": command.noDane = true
+        case "--no-color": command.noColor = true
+        default: return nil
+        }
+        return argument
+    }
 
     /// The validated options of `arguments` (the command line without the program name), or nil when the
     /// parser must read it.
     static func options(_ arguments: some Collection<String>) -> SMTPOptions? {
         guard arguments.first == "smtp" else { return nil }
         var command = SMTPOptions()
-        var seen: Set<String> = []
+        // The options given so far, to refuse a repeated one: a few names, so an array.
+        var seen: [String] = []
         var targets: [String] = []
         var rest = arguments.dropFirst()[...]
         while let argument = rest.popFirst() {
@@ -66,10 +77,9 @@ enum PlainSMTPArguments {
                 targets.append(argument)
                 continue
             }
-            if let flag = flags[argument] {
-                // -v and --verbose are one flag.
-                guard seen.insert(argument == "-v" ? "--verbose" : argument).inserted else { return nil }
-                flag(&command)
+            if let flag = setFlag(argument, on: &command) {
+                guard !seen.contains(flag) else { return nil }
+                seen.append(flag)
                 continue
             }
             guard argument.hasPrefix("--") else { return nil }
@@ -83,8 +93,9 @@ enum PlainSMTPArguments {
                 guard let next = rest.popFirst() else { return nil }
                 value = next
             }
-            guard let set = valueOptions[String(name)], !value.isEmpty, !value.hasPrefix("-"),
-                  seen.insert(String(name)).inserted, set(&command, value) else { return nil }
+            guard !value.isEmpty, !value.hasPrefix("-"), !seen.contains(where: { $0 == name }),
+                  set(name, to: value, on: &command) else { return nil }
+            seen.append(String(name))
         }
         command.targets = targets
         do { try command.validate() } catch { return nil }

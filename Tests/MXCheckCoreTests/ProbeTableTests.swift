@@ -134,6 +134,7 @@ final class ProbeTableTests: XCTestCase {
             "x25519": "x25519", "X25519": "x25519", "X448": "x448", "prime256v1": "secp256r1", "secp256r1": "secp256r1",
             "P-384": "secp384r1", "secp521r1": "secp521r1", "brainpoolP256r1": "brainpoolP256r1", "ffdhe2048": "ffdhe2048",
             "X25519MLKEM768": "X25519MLKEM768", "x25519mlkem768": "X25519MLKEM768", "SecP256r1MLKEM768": "SecP256r1MLKEM768",
+            "prime192v1": "secp192r1", "P-256": "secp256r1", "p-224": "secp224r1", "P-521": "secp521r1", "SM2": "curveSM2",
         ]
         for (openSSL, iana) in cases {
             XCTAssertEqual(KeyExchangeGroup(openSSLName: openSSL).name, iana, openSSL)

@@ -134,6 +134,10 @@ final class RulesTests: XCTestCase {
         XCTAssertEqual(ids(observe([leaf(keyType: .dsa, bits: 1024, signature: "dsa_with_SHA256")])), ["cert.weak_key"])
         XCTAssertEqual(ids(observe([leaf(keyType: .ed25519, bits: 253, signature: "ED25519")])), [])
         XCTAssertEqual(ids(observe([leaf(signature: "md5WithRSAEncryption")])), ["cert.weak_signature"])
+        // Matched in any case: OpenSSL's long names write the digest both ways.
+        XCTAssertEqual(ids(observe([leaf(keyType: .ec, bits: 256, signature: "ecdsa-with-SHA1")])), ["cert.weak_signature"])
+        XCTAssertEqual(ids(observe([leaf(signature: "MD2WITHRSAENCRYPTION")])), ["cert.weak_signature"])
+        XCTAssertEqual(ids(observe([leaf(signature: "sha256WithRSAEncryption")])), [])
         var root = intermediate
         root.selfSigned = true
         root.signatureAlgorithm = "sha1WithRSAEncryption"

@@ -164,6 +164,22 @@ final class RunEngineTests: XCTestCase {
         XCTAssertThrowsError(try Shard.parse("2-8"))
     }
 
+    /// The first input is held apart from the set: repeats of it and of later ones are seen all the same.
+    func testInputSetSeesRepeatsOfTheFirstInputAndOfLaterOnes() {
+        var set = InputSet()
+        XCTAssertFalse(set.contains("a"))
+        XCTAssertEqual(set.count, 0)
+        XCTAssertTrue(set.insert("a"))
+        XCTAssertFalse(set.insert("a"))
+        XCTAssertTrue(set.insert("b"))
+        XCTAssertFalse(set.insert("b"))
+        XCTAssertFalse(set.insert("a"))
+        XCTAssertTrue(set.insert("c"))
+        XCTAssertEqual(set.count, 3)
+        XCTAssertTrue(set.contains("a") && set.contains("b") && set.contains("c"))
+        XCTAssertFalse(set.contains("d"))
+    }
+
     func testResumedInputsAreSkipped() {
         var done = InputSet()
         done.insert("192.0.2.1:25")

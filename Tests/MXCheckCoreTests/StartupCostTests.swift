@@ -43,6 +43,62 @@ final class StartupCostTests: XCTestCase {
         XCTAssertEqual(" \n ".trimmingWhitespaceAndLineEnds(), "")
     }
 
+    func testASCIISearchIgnoresCaseOfLettersOnly() {
+        XCTAssertTrue("sha1WithRSAEncryption".containsASCII(caseInsensitive: "SHA1"))
+        XCTAssertTrue("ecdsa-with-SHA1".containsASCII(caseInsensitive: "sha1"))
+        XCTAssertTrue("md5".containsASCII(caseInsensitive: "md5"))
+        XCTAssertFalse("sha256WithRSAEncryption".containsASCII(caseInsensitive: "sha1"))
+        XCTAssertFalse("md".containsASCII(caseInsensitive: "md5"))
+        XCTAssertFalse("".containsASCII(caseInsensitive: "md5"))
+        XCTAssertTrue("x".containsASCII(caseInsensitive: ""))
+        // Only A-Z fold: '@' (0x40) is not '`' (0x60), and bytes above ASCII match only themselves.
+        XCTAssertFalse("`".containsASCII(caseInsensitive: "@"))
+        XCTAssertTrue("schlüssel-sha1".containsASCII(caseInsensitive: "SHA1"))
+    }
+
+    /// With a hashed certificate directory the system's anchors cost no bundle parsing (and no thread); a
+    /// bundle of its own (SSL_CERT_FILE) or a directory without hash links means the bundle is parsed.
+    func testSystemAnchorsUseAHashedDirectoryAndParseABundleOnlyWhenNeeded() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-anchors-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bundle = directory.path + "-bundle.pem"
+        FileManager.default.createFile(atPath: bundle, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: bundle) }
+        let names: [String] = ["SSL_CERT_DIR", "SSL_CERT_FILE"]
+        let saved = names.map { name in (name, getenv(name).map { String(cString: $0) }) }
+        defer {
+            for (name, value) in saved {
+                if let value { setenv(name, value, 1) } else { unsetenv(name) }
+            }
+        }
+        setenv("SSL_CERT_DIR", directory.path, 1)
+        setenv("SSL_CERT_FILE", bundle, 1)
+        var anchors = TrustStore.systemAnchors()
+        XCTAssertNil(anchors.directory, "no hash link yet")
+        XCTAssertEqual(anchors.bundle, bundle)
+        FileManager.default.createFile(atPath: directory.appendingPathComponent("0a1b2c3d.0").path, contents: Data())
+        anchors = TrustStore.systemAnchors()
+        XCTAssertEqual(anchors.directory, directory.path)
+        XCTAssertEqual(anchors.bundle, bundle, "SSL_CERT_FILE outside the directory names a bundle of its own")
+        setenv("SSL_CERT_FILE", directory.appendingPathComponent("inside.pem").path, 1)
+        anchors = TrustStore.systemAnchors()
+        XCTAssertEqual(anchors.directory, directory.path)
+        XCTAssertNil(anchors.bundle, "a bundle inside the hashed directory is read through the directory")
+    }
+
+    /// A context built in the background is built once, whoever asks first; every end-to-end check's
+    /// handshakes use one (the executable builds its context so).
+    func testContextBuiltInTheBackgroundIsBuiltOnce() throws {
+        let context = TLSClientContext(buildingInBackground: ())
+        let handles = Locked<[OpaquePointer]>([])
+        let askers = (0..<4).map { _ in JoinableThread { if let handle = try? context.handle() { handles.withLock { $0.append(handle) } } } }
+        askers.forEach { $0.join() }
+        let first = try context.handle()
+        XCTAssertEqual(handles.withLock { $0 }, Array(repeating: first, count: 4))
+        XCTAssertNotEqual(try TLSClientContext().handle(), first)
+    }
+
     func testConditionLockTimesOutAndWakes() {
         let condition = ConditionLock()
         condition.lock()

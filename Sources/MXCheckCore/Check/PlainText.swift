@@ -26,6 +26,23 @@ extension StringProtocol {
         return String(self) + String(repeating: " ", count: width - count)
     }
 
+    /// Whether the ASCII text `needle` occurs in this text, compared byte by byte, ASCII letters in any case:
+    /// for the short names the rules look into, without the string-processing library's searcher (a table
+    /// built for each search, and its generic types instantiated at run time).
+    public func containsASCII(caseInsensitive needle: StaticString) -> Bool {
+        let lower: (UInt8) -> UInt8 = { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        let text = Array(utf8)
+        return needle.withUTF8Buffer { pattern in
+            guard !pattern.isEmpty, pattern.count <= text.count else { return pattern.isEmpty }
+            for start in 0...(text.count - pattern.count) {
+                var index = 0
+                while index < pattern.count, lower(text[start + index]) == lower(pattern[index]) { index += 1 }
+                if index == pattern.count { return true }
+            }
+            return false
+        }
+    }
+
     /// Without leading and trailing spaces and tabs (Foundation's `.whitespaces`); line ends stay.
     public func trimmingBlanks() -> String {
         let isBlank: (Character) -> Bool = { $0.isWhitespace && !$0.isNewline }

@@ -57,19 +57,25 @@ public struct NamedGroup: Sendable, Hashable, CustomStringConvertible {
 
     /// The entry for a group as OpenSSL names it: its TLS group name (`x25519`, `secp256r1`, `ffdhe2048`,
     /// `X25519MLKEM768`), an object short name (`X25519`, `prime256v1`) or a NIST curve name (`P-256`).
+    /// A scan of the table: a basic check asks once, and a dictionary would cost more to build than that.
     public static func openSSL(_ name: String) -> NamedGroup? {
         let key = name.lowercased()
-        return byLowercasedName[openSSLAliases[key] ?? key]
+        let iana = ianaName(openSSLAlias: key) ?? key
+        return all.first { $0.name.lowercased() == iana }
     }
 
-    /// OpenSSL names that are not the IANA name in another case.
-    private static let openSSLAliases: [String: String] = [
-        "prime256v1": "secp256r1", "prime192v1": "secp192r1", "p-192": "secp192r1", "p-224": "secp224r1",
-        "p-256": "secp256r1", "p-384": "secp384r1", "p-521": "secp521r1", "sm2": "curvesm2",
-    ]
-
-    private static let byLowercasedName: [String: NamedGroup] = Dictionary(
-        all.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { first, _ in first })
+    /// The IANA name (lower case) of an OpenSSL name that is not the IANA name in another case.
+    private static func ianaName(openSSLAlias name: String) -> String? {
+        switch name {
+        case "prime256v1", "p-256": return "secp256r1"
+        case "prime192v1", "p-192": return "secp192r1"
+        case "p-224": return "secp224r1"
+        case "p-384": return "secp384r1"
+        case "p-521": return "secp521r1"
+        case "sm2": return "curvesm2"
+        default: return nil
+        }
+    }
 
     // MARK: RFC 7919 primes
 

@@ -186,8 +186,9 @@ public enum Rules {
     }
 
     static func hasWeakSignature(_ certificate: CertificateFacts) -> Bool {
-        let signature = certificate.signatureAlgorithm.lowercased()
-        return !certificate.selfSigned && (signature.contains("sha1") || signature.contains("md5") || signature.contains("md2"))
+        let signature = certificate.signatureAlgorithm
+        return !certificate.selfSigned && (signature.containsASCII(caseInsensitive: "sha1") || signature.containsASCII(caseInsensitive: "md5")
+            || signature.containsASCII(caseInsensitive: "md2"))
     }
 
     /// Maps OpenSSL's errors to the most specific findings; `cert.untrusted` only for what nothing else explains.

@@ -138,15 +138,28 @@ public final class InputLines: Sequence, IteratorProtocol {
 /// A set of inputs kept as keyed 64-bit hashes: a run of millions of targets remembers each in 8 bytes.
 /// Hasher's per-process random seed means no input can be crafted to collide with another.
 public struct InputSet: Sendable {
+    /// Most runs check one target: its hash waits here, and the set (whose storage type the Swift runtime
+    /// instantiates at its first insertion, at a cost comparable to parsing the target) holds the others.
+    private var first: Int?
     private var hashes = Set<Int>()
 
     public init() {}
 
-    public var count: Int { hashes.count }
+    public var count: Int { hashes.count + (first == nil ? 0 : 1) }
 
-    public func contains(_ input: String) -> Bool { hashes.contains(input.hashValue) }
+    public func contains(_ input: String) -> Bool {
+        let hash = input.hashValue
+        return first == hash || hashes.contains(hash)
+    }
 
     /// True when the input was not there yet.
     @discardableResult
-    public mutating func insert(_ input: String) -> Bool { hashes.insert(input.hashValue).inserted }
+    public mutating func insert(_ input: String) -> Bool {
+        let hash = input.hashValue
+        guard let first else {
+            self.first = hash
+            return true
+        }
+        return first != hash && hashes.insert(hash).inserted
+    }
 }

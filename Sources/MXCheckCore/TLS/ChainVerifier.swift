@@ -76,8 +76,8 @@ public final class TrustStore: @unchecked Sendable {
 
     private let store: OpaquePointer
     private let lock = MutexLock()
-    /// Reading the system bundle takes tens of milliseconds: it happens on its own thread while the
-    /// dialog runs, and verification waits for it.
+    /// Reading a system bundle takes tens of milliseconds: it happens on its own thread while the
+    /// dialogue runs, and verification waits for it.
     private var loader: JoinableThread?
 
     /// A store with no anchors but the given file: for tests that must not depend on the system store.
@@ -96,7 +96,7 @@ public final class TrustStore: @unchecked Sendable {
         // Every verification context made from this store inherits the level (X509_STORE_CTX_init).
         X509_VERIFY_PARAM_set_auth_level(X509_STORE_get0_param(store), Self.authenticationLevel)
         if let extraCAFile {
-            guard FileManager.default.isReadableFile(atPath: extraCAFile) else {
+            guard access(extraCAFile, R_OK) == 0 else {
                 throw .cannotLoad(path: extraCAFile, reason: "no such readable file")
             }
             guard X509_STORE_load_file(store, extraCAFile) == 1 else {
@@ -104,30 +104,37 @@ public final class TrustStore: @unchecked Sendable {
             }
         }
         guard systemAnchors else { return }
+        let anchors = Self.systemAnchors()
+        if let directory = anchors.directory {
+            // Cheap: OpenSSL reads a file of the directory only when a chain names its issuer's hash.
+            _ = X509_STORE_load_path(store, directory)
+            ERR_clear_error()
+        }
+        guard let bundle = anchors.bundle else { return }
         let handle = UnsafeSendable(store)
         loader = JoinableThread(stackSize: 512 * 1024) {
-            TrustStore.addSystemAnchors(to: handle.value)
+            _ = X509_STORE_load_file(handle.value, bundle)
             releaseOpenSSLThreadState()
         }
     }
 
-    /// The system's anchors as OpenSSL finds them (SSL_CERT_DIR / SSL_CERT_FILE or the built-in paths).
-    /// A hashed certificate directory is looked up lazily, by issuer, so the whole bundle is parsed only
-    /// when there is no such directory or when SSL_CERT_FILE names a bundle of its own.
-    static func addSystemAnchors(to store: OpaquePointer) {
-        let environment = ProcessInfo.processInfo.environment
-        let directory = environment[String(cString: X509_get_default_cert_dir_env())] ?? String(cString: X509_get_default_cert_dir())
+    /// Where the system's anchors are, as OpenSSL finds them (SSL_CERT_DIR / SSL_CERT_FILE or the built-in
+    /// paths): the hashed certificate directory, looked up lazily by issuer, and the bundle file to parse
+    /// whole (tens of milliseconds, so on a thread of its own while the dialogue runs), needed only when there
+    /// is no such directory or when SSL_CERT_FILE names a bundle of its own.
+    static func systemAnchors() -> (directory: String?, bundle: String?) {
+        let directory = environment(X509_get_default_cert_dir_env()) ?? String(cString: X509_get_default_cert_dir())
         let defaultFile = String(cString: X509_get_default_cert_file())
-        let file = environment[String(cString: X509_get_default_cert_file_env())] ?? defaultFile
-        let hashed = Self.holdsHashedCertificate(directory)
-        if hashed {
-            _ = X509_STORE_load_path(store, directory)
-        }
+        let file = environment(X509_get_default_cert_file_env()) ?? defaultFile
+        let hashed = holdsHashedCertificate(directory)
         let bundleIsTheDirectorys = file == defaultFile || file.hasPrefix(directory + "/")
-        if !hashed || !bundleIsTheDirectorys, FileManager.default.isReadableFile(atPath: file) {
-            _ = X509_STORE_load_file(store, file)
-        }
-        ERR_clear_error()
+        let bundle = (!hashed || !bundleIsTheDirectorys) && access(file, R_OK) == 0 ? file : nil
+        return (hashed ? directory : nil, bundle)
+    }
+
+    /// The environment variable of that name, read with getenv (ProcessInfo would copy the whole environment).
+    private static func environment(_ name: UnsafePointer<CChar>) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 
     /// Whether the directory has an OpenSSL hash link (`1a2b3c4d.0`); stops at the first one, without
@@ -153,8 +160,8 @@ public final class TrustStore: @unchecked Sendable {
         X509_STORE_free(store)
     }
 
-    /// Waits for the system anchors to be loaded. Call before the process exits: OpenSSL's exit-time
-    /// cleanup must not run under a thread still reading the bundle.
+    /// Waits for the system anchors to be loaded. Call before the process exits, so that the exit handlers
+    /// of the C libraries do not run under a thread still reading the bundle.
     public func finishLoading() {
         loader?.join()
     }
