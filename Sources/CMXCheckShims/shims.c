@@ -123,13 +123,25 @@ int CMXCheckShims_X509_NAME_last_cn(const X509_NAME *name, char *buf, int capaci
     return length;
 }
 
+/* Days from 1970-01-01 to the proleptic Gregorian date (month 1-12), exact for any year: the civil-from-days
+   arithmetic with eras of 400 years. Used instead of timegm, which makes glibc read /etc/localtime first. */
+static int64_t days_from_civil(int64_t year, int64_t month, int64_t day) {
+    year -= month <= 2;
+    const int64_t era = (year >= 0 ? year : year - 399) / 400;
+    const int64_t year_of_era = year - era * 400;
+    const int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    return era * 146097 + day_of_era - 719468;
+}
+
 int CMXCheckShims_ASN1_TIME_to_unix(const ASN1_TIME *time, int64_t *out) {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     if (time == NULL || ASN1_TIME_to_tm(time, &tm) != 1) {
         return 0;
     }
-    *out = (int64_t)timegm(&tm);
+    const int64_t days = days_from_civil((int64_t)tm.tm_year + 1900, (int64_t)tm.tm_mon + 1, tm.tm_mday);
+    *out = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
     return 1;
 }
 

@@ -40,6 +40,9 @@ final class CertificateTests: XCTestCase {
         XCTAssertEqual(facts.keyBits, 256)
         XCTAssertTrue(facts.selfSigned)
         XCTAssertEqual(facts.names, [])
+        // Ten years and three leap days (2028, 2032) apart: the validity dates are UTC calendar dates.
+        XCTAssertEqual(facts.notBefore, Self.date("2026-01-01T00:00:00Z"))
+        XCTAssertEqual(facts.notAfter, Self.date("2036-01-01T00:00:00Z"))
     }
 
     func testGarbageIsAnErrorNotACrash() {
