@@ -85,7 +85,7 @@ public struct NamedGroup: Sendable, Hashable, CustomStringConvertible {
         guard let name = rfc7919PrimeDigests[significant.count] else { return nil }
         var digest = [UInt8](repeating: 0, count: 32)
         guard significant.withUnsafeBufferPointer({ CMXCheckShims_sha256($0.baseAddress, $0.count, &digest) }) == 1 else { return nil }
-        let hex = digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        let hex = HexText.encode(digest)
         guard hex == name.digest else { return nil }
         return named(name.group)
     }

@@ -144,7 +144,7 @@ extension CertificateFacts {
         signatureAlgorithm = OBJ_nid2ln(nid).map { String(cString: $0) } ?? "unknown"
         var digest = [UInt8](repeating: 0, count: 32)
         _ = der.withUnsafeBufferPointer { CMXCheckShims_sha256($0.baseAddress, $0.count, &digest) }
-        sha256 = digest.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        sha256 = HexText.encode(digest)
         selfSigned = CMXCheckShims_X509_is_self_signed(cert) == 1
         ERR_clear_error()
         self.der = der
