@@ -283,6 +283,12 @@ void CMXCheckShims_SSL_CTX_watch_client_sessions(SSL_CTX *ctx, int (*on_new_sess
     SSL_CTX_sess_set_new_cb(ctx, on_new_session);
 }
 
+int CMXCheckShims_format_fixed(double value, int decimals, char *out, int capacity) {
+    if (decimals < 0) decimals = 0;
+    if (decimals > 9) decimals = 9;
+    return snprintf(out, (size_t)capacity, "%.*f", decimals, value);
+}
+
 int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char *out) {
     unsigned int size = 0;
     return EVP_Digest(data, length, out, &size, EVP_sha256(), NULL) == 1 && size == 32 ? 1 : 0;

@@ -260,7 +260,12 @@ final class ResultWriter: @unchecked Sendable {
         var block: String
         switch format {
         case .json:
-            block = result.objects.map { JSONReport.value(for: $0).serialized() + "\n" }.joined()
+            // Appended line by line: joined() is generic code that looks up conformances at run time.
+            block = ""
+            for object in result.objects {
+                block += JSONReport.value(for: object).serialized()
+                block += "\n"
+            }
         case .text where !text.long && !domainMode:
             held += result.objects
             return
@@ -429,9 +434,10 @@ struct StandardError: Sendable {
 enum Terminal {
     /// Colour only on a terminal, never with NO_COLOR set or TERM=dumb.
     static func wantsColour(fileDescriptor: Int32) -> Bool {
-        let environment = ProcessInfo.processInfo.environment
-        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return false }
-        if environment["TERM"] == "dumb" { return false }
-        return isatty(fileDescriptor) == 1
+        guard isatty(fileDescriptor) == 1 else { return false }
+        // getenv: ProcessInfo would copy the whole environment into a dictionary.
+        if let noColor = getenv("NO_COLOR"), noColor.pointee != 0 { return false }
+        if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
+        return true
     }
 }

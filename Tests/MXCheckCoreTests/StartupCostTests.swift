@@ -34,6 +34,16 @@ final class StartupCostTests: XCTestCase {
         XCTAssertEqual(String(cFormat: "%0300d!", 7), String(repeating: "0", count: 299) + "7!")
     }
 
+    func testFixedDecimalsMatchPrintf() {
+        for value in [0.0, 0.05, 0.25, 0.35, 1.45, 6.45, 8.6, 12345.678, -3.25, 1e20, 4.9e-324] {
+            XCTAssertEqual(String(fixed: value, decimals: 1), String(format: "%.1f", value), "\(value)")
+            XCTAssertEqual(String(fixed: value, decimals: 3), String(format: "%.3f", value), "\(value)")
+        }
+        XCTAssertEqual(String(fixed: 2.5, decimals: 0), "2")
+        // Longer than the first buffer: formatted again into one that fits.
+        XCTAssertEqual(String(fixed: 1e80, decimals: 1), String(format: "%.1f", 1e80))
+    }
+
     func testPaddingAndTrimming() {
         XCTAssertEqual("WARN".padded(toWidth: 8), "WARN    ")
         XCTAssertEqual("CRITICALLY".padded(toWidth: 8), "CRITICAL")

@@ -73,6 +73,9 @@ void CMXCheckShims_SSL_CTX_defer_verification(SSL_CTX *ctx);
 /// Client session caching with no internal store: OpenSSL hands each new session (a TLS 1.2 one at the end
 /// of the handshake, a TLS 1.3 ticket as it is read) to `on_new_session`, which returns 1 when it kept it.
 void CMXCheckShims_SSL_CTX_watch_client_sessions(SSL_CTX *ctx, int (*on_new_session)(SSL *ssl, SSL_SESSION *session));
+/// printf's "%.Nf" of `value` (N = `decimals`, 0 to 9) into out, NUL-terminated; returns the length it needed.
+/// A fixed-argument C function: Swift's variadic CVarArg path costs a runtime conformance lookup.
+int CMXCheckShims_format_fixed(double value, int decimals, char *out, int capacity);
 /// The SHA-256 digest of a DER buffer into out (32 bytes); returns 1 on success.
 int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char *out);
 #ifdef __cplusplus

@@ -126,7 +126,7 @@ public struct Checker: Sendable {
         settings.ehloName ?? connection.localAddressLiteral() ?? "[127.0.0.1]"
     }
 
-    /// `greeted`: called once the server's greeting was 220.
+    /// `greeted`: called once the server's greeting was 220 and the EHLO is sent.
     private func run(
         _ endpoint: Endpoint, deadline: Deadline, into observation: inout Observation, record: @escaping (String) -> Void,
         handoff: SessionHandoff?, peerChain: PeerChain, greeted: () -> Void
@@ -215,14 +215,20 @@ public struct Checker: Sendable {
         }
         observation.banner = greeting.firstLine
         switch greeting.code {
-        case 220: greeted()
+        case 220: break
         case 421: throw .rateLimited(greeting, phase: "the connection")
         case 554:
             quit(dialog, deadline: deadline)
             throw .refused(greeting)
         default: throw .protocolError("unexpected greeting '\(greeting.firstLine)'")
         }
-        try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO")
+        // `greeted` (which starts the injection probe's thread) runs once the EHLO is on its way, so that the
+        // thread's start does not hold it back.
+        do { try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO") } catch {
+            greeted()
+            throw error
+        }
+        greeted()
         let ehlo = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply")
         if ehlo.code == 421 { throw .rateLimited(ehlo, phase: "EHLO") }
         guard ehlo.code == 250 else {

@@ -1,3 +1,4 @@
+import CMXCheckShims
 import FoundationEssentials
 import Glibc
 
@@ -13,6 +14,19 @@ extension String {
         if written >= buffer.count {
             buffer = [CChar](repeating: 0, count: Int(written) + 1)
             _ = withVaList(arguments) { list in vsnprintf(&buffer, buffer.count, format, list) }
+        }
+        self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension String {
+    /// printf's "%.Nf" with N = `decimals` (0 to 9), as String(cFormat:) would write it.
+    public init(fixed value: Double, decimals: Int) {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let needed = CMXCheckShims_format_fixed(value, Int32(decimals), &buffer, Int32(buffer.count))
+        if needed >= buffer.count {
+            buffer = [CChar](repeating: 0, count: Int(needed) + 1)
+            _ = CMXCheckShims_format_fixed(value, Int32(decimals), &buffer, Int32(buffer.count))
         }
         self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -25,7 +25,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .int(let value): out += String(value)
         case .double(let value):
             if value.isFinite {
-                out += String(cFormat: "%.1f", value)
+                out += String(fixed: value, decimals: 1)
             } else {
                 out += "null"
             }

@@ -101,7 +101,7 @@ public enum NagiosReport {
             if let port = endpoint.port { parts.append(String(port)) }
             let base = label(parts.joined(separator: "_"))
             guard seen.insert(base).inserted else { continue }
-            let seconds = endpoint.totalMilliseconds.map { String(cFormat: "%.3f", $0 / 1000) + "s" }
+            let seconds = endpoint.totalMilliseconds.map { String(fixed: $0 / 1000, decimals: 3) + "s" }
             items.append("'\(base)_days'=\(endpoint.daysRemaining.map(number) ?? "U");\(warnDays):;\(critDays):")
             items.append("'\(base)_time'=\(seconds ?? "U")")
             items.append("'\(base)_score'=\(endpoint.score.map(number) ?? "U");;;0;100")
@@ -131,6 +131,6 @@ public enum NagiosReport {
     /// A perfdata value in the guidelines' class `[-0-9.]`: integers as such, never scientific notation.
     static func number(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return String(cFormat: "%.3f", value)
+        return String(fixed: value, decimals: 3)
     }
 }

@@ -105,8 +105,29 @@ final class SMTPDialog {
     /// Several commands in one write, as a pipelining client (or an attacker) sends them.
     func sendTogether(_ commands: [String], deadline: Deadline, phase: String) throws(DialogFailure) {
         stream.phase = phase
-        record(commands.map { "C: \($0)" }.joined(separator: "\n"))
-        try stream.write(Array(commands.map { $0 + "\r\n" }.joined().utf8), deadline: deadline)
+        var shown = ""
+        var wire = ""
+        for command in commands {
+            shown += shown.isEmpty ? "C: " : "\nC: "
+            shown += command
+            wire += command
+            wire += "\r\n"
+        }
+        record(shown)
+        try stream.write(Array(wire.utf8), deadline: deadline)
+    }
+
+    /// The reply as the transcript shows it: an "S: " line for each of its lines. Built by appending, since
+    /// `joined(separator:)` is generic code that looks up conformances at run time.
+    static func transcript(of reply: SMTPReply) -> String {
+        var text = ""
+        for (index, line) in reply.lines.enumerated() {
+            text += index == 0 ? "S: " : "\nS: "
+            text += String(reply.code)
+            text += index == reply.lines.count - 1 ? " " : "-"
+            text += line
+        }
+        return text
     }
 
     func readReply(deadline: Deadline, phase: String) throws(DialogFailure) -> SMTPReply {
@@ -114,9 +135,7 @@ final class SMTPDialog {
         while true {
             do {
                 if let reply = try parser.parse(buffer, start: &start) {
-                    record(reply.lines.enumerated().map { index, line in
-                        "S: \(reply.code)\(index == reply.lines.count - 1 ? " " : "-")\(line)"
-                    }.joined(separator: "\n"))
+                    record(Self.transcript(of: reply))
                     compact()
                     return reply
                 }
