@@ -6,6 +6,10 @@
 #include <string.h>
 #include <stdio.h>
 #include <time.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int CMXCheckShims_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
     return (int)SSL_set_tlsext_host_name(ssl, name);
@@ -287,6 +291,50 @@ int CMXCheckShims_format_fixed(double value, int decimals, char *out, int capaci
     if (decimals < 0) decimals = 0;
     if (decimals > 9) decimals = 9;
     return snprintf(out, (size_t)capacity, "%.*f", decimals, value);
+}
+
+static int is_hex_digit(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Eight hex digits, ".0", end: checked in order, so a shorter (NUL-terminated) name stops the reading early. */
+static int is_hash_link_name(const char *name) {
+    for (int i = 0; i < 8; i++) {
+        if (!is_hex_digit(name[i])) return 0;
+    }
+    return name[8] == '.' && name[9] == '0' && name[10] == '\0';
+}
+
+struct linux_dirent64_header {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+int CMXCheckShims_directory_holds_hash_link(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    _Alignas(8) char buffer[1024];
+    int found = 0;
+    /* Bounded: at most 4 MB of entries. */
+    for (int reads = 0; reads < 4096 && !found; reads++) {
+        long got = syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+        if (got <= 0) break;
+        long offset = 0;
+        while (offset < got) {
+            const struct linux_dirent64_header *entry = (const struct linux_dirent64_header *)(buffer + offset);
+            if (entry->d_reclen == 0 || offset + entry->d_reclen > got) break;
+            if (is_hash_link_name(entry->d_name)) {
+                found = 1;
+                break;
+            }
+            offset += entry->d_reclen;
+        }
+    }
+    close(fd);
+    return found;
 }
 
 int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char *out) {

@@ -144,6 +144,22 @@ final class StartupCostTests: XCTestCase {
         FileManager.default.createFile(atPath: directory.appendingPathComponent("1a2B3c4d.0").path, contents: Data())
         XCTAssertTrue(TrustStore.holdsHashedCertificate(directory.path))
         XCTAssertFalse(TrustStore.holdsHashedCertificate(directory.appendingPathComponent("missing").path))
+        // Past the first kilobyte of entries: the link is found after hundreds of other names.
+        let many = directory.appendingPathComponent("many")
+        try FileManager.default.createDirectory(at: many, withIntermediateDirectories: true)
+        for index in 0..<400 {
+            FileManager.default.createFile(atPath: many.appendingPathComponent("certificate-\(index).pem").path, contents: Data())
+        }
+        XCTAssertFalse(TrustStore.holdsHashedCertificate(many.path))
+        FileManager.default.createFile(atPath: many.appendingPathComponent("ABCDEF01.0").path, contents: Data())
+        XCTAssertTrue(TrustStore.holdsHashedCertificate(many.path))
+        // The machine's own directory, against a listing of it.
+        let isHashName: (String) -> Bool = { name in
+            let bytes = Array(name.utf8)
+            return bytes.count == 10 && name.hasSuffix(".0") && bytes.prefix(8).allSatisfy { "0123456789abcdefABCDEF".utf8.contains($0) }
+        }
+        let listed = (try? FileManager.default.contentsOfDirectory(atPath: "/etc/ssl/certs"))?.contains(where: isHashName) ?? false
+        XCTAssertEqual(TrustStore.holdsHashedCertificate("/etc/ssl/certs"), listed)
     }
 
     /// FilePrefix reads in blocks: a file longer than one block comes whole under the cap, and is cut at the cap.

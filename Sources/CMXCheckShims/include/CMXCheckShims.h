@@ -76,6 +76,10 @@ void CMXCheckShims_SSL_CTX_watch_client_sessions(SSL_CTX *ctx, int (*on_new_sess
 /// printf's "%.Nf" of `value` (N = `decimals`, 0 to 9) into out, NUL-terminated; returns the length it needed.
 /// A fixed-argument C function: Swift's variadic CVarArg path costs a runtime conformance lookup.
 int CMXCheckShims_format_fixed(double value, int decimals, char *out, int capacity);
+/// 1 when the directory has an OpenSSL hash link (a name of eight hex digits and ".0"), else 0. Reads the
+/// entries 1 KB at a time and stops at the first such name: readdir would read the whole directory (a
+/// system certificate directory has hundreds of entries) at its first call.
+int CMXCheckShims_directory_holds_hash_link(const char *path);
 /// The SHA-256 digest of a DER buffer into out (32 bytes); returns 1 on success.
 int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char *out);
 #ifdef __cplusplus

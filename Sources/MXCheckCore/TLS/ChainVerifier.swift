@@ -137,22 +137,10 @@ public final class TrustStore: @unchecked Sendable {
         getenv(name).map { String(cString: $0) }
     }
 
-    /// Whether the directory has an OpenSSL hash link (`1a2b3c4d.0`); stops at the first one, without
-    /// listing the whole directory into strings.
+    /// Whether the directory has an OpenSSL hash link (`1a2b3c4d.0`); stops at the first one, reading the
+    /// directory a little at a time.
     static func holdsHashedCertificate(_ directory: String) -> Bool {
-        guard let stream = opendir(directory) else { return false }
-        defer { closedir(stream) }
-        let hex = Array("0123456789abcdefABCDEF".utf8)
-        while let entry = readdir(stream) {
-            let found = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> Bool in
-                let name = raw.prefix { $0 != 0 }
-                guard name.count == 10, name[name.startIndex + 8] == UInt8(ascii: "."), name[name.startIndex + 9] == UInt8(ascii: "0")
-                else { return false }
-                return name.prefix(8).allSatisfy { hex.contains($0) }
-            }
-            if found { return true }
-        }
-        return false
+        CMXCheckShims_directory_holds_hash_link(directory) == 1
     }
 
     deinit {
