@@ -395,7 +395,7 @@ final class Progress: @unchecked Sendable {
     private let enabled: Bool
     private let started = Date()
     private var targets = 0
-    private var counts: [Status: Int] = [:]
+    private var counts = StatusCounts()
 
     init(enabled: Bool) {
         self.enabled = enabled
@@ -409,17 +409,17 @@ final class Progress: @unchecked Sendable {
 
     func update(_ result: TargetResult) {
         targets += 1
-        for object in result.objects { counts[object.status, default: 0] += 1 }
+        for object in result.objects { counts.add(object.status) }
         guard enabled else { return }
-        let failed = (counts[.critical] ?? 0) + (counts[.unknown] ?? 0)
+        let failed = counts[.critical] + counts[.unknown]
         StandardStream.error.write("[\(targets) done] \(failed) failed, \(elapsed)")
     }
 
     func finish() {
         guard enabled else { return }
         clear()
-        let parts = [Status.ok, .warning, .critical, .unknown].map { "\(counts[$0] ?? 0) \($0.rawValue)" }
-        let objects = counts.values.reduce(0, +)
+        let parts = [Status.ok, .warning, .critical, .unknown].map { "\(counts[$0]) \($0.rawValue)" }
+        let objects = counts.total
         StandardError().write("\(targets) targets, \(objects) results: \(parts.joined(separator: ", ")) (\(elapsed))")
     }
 }

@@ -206,8 +206,8 @@ struct SMTPOptions: Equatable {
             stderr.write("mxcheck: the --deadline passed; targets not done were answered with run.deadline")
         }
         var statuses = summary.objects
-        for (status, count) in earlier.statuses { statuses[status, default: 0] += count }
-        var worst: Status? = statuses.filter { $0.value > 0 }.keys.max()
+        statuses.add(earlier.statuses)
+        var worst = statuses.worst
         if inputs.lines?.readError != nil { worst = Swift.max(worst ?? .unknown, .unknown) }
         if let worst, worst != .ok {
             throw ExitCode(worst.exitCode)

@@ -164,6 +164,25 @@ final class RunEngineTests: XCTestCase {
         XCTAssertThrowsError(try Shard.parse("2-8"))
     }
 
+    func testStatusCountsAddUpAndNameTheWorst() {
+        var counts = StatusCounts()
+        XCTAssertNil(counts.worst)
+        XCTAssertEqual(counts.total, 0)
+        counts.add(.ok)
+        XCTAssertEqual(counts.worst, .ok)
+        counts.add(.warning, count: 2)
+        counts.add(.critical)
+        var other = StatusCounts()
+        other.add(.unknown)
+        other.add(.ok, count: 3)
+        counts.add(other)
+        XCTAssertEqual([counts[.ok], counts[.warning], counts[.unknown], counts[.critical]], [4, 2, 1, 1])
+        XCTAssertEqual(counts.total, 8)
+        XCTAssertEqual(counts.worst, .critical)
+        counts[.critical] = 0
+        XCTAssertEqual(counts.worst, .unknown, "UNKNOWN ranks above WARNING, as the exit codes' order of precedence has it")
+    }
+
     /// The first input is held apart from the set: repeats of it and of later ones are seen all the same.
     func testInputSetSeesRepeatsOfTheFirstInputAndOfLaterOnes() {
         var set = InputSet()

@@ -6,7 +6,7 @@ import Glibc
 public struct ResumeFile: Sendable {
     public var answered = InputSet()
     /// Objects read back, per status.
-    public var statuses: [Status: Int] = [:]
+    public var statuses = StatusCounts()
     /// Bytes up to the end of the last complete line: where appending output continues.
     public var completeLength = 0
     /// Complete lines that were not mxcheck objects (skipped, and kept in the file).
@@ -68,7 +68,7 @@ public struct ResumeFile: Sendable {
         }
         answered.insert(object.input)
         if let text = object.status, let status = Status(rawValue: text) {
-            statuses[status, default: 0] += 1
+            statuses.add(status)
         }
     }
 }

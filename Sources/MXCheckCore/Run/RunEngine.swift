@@ -372,7 +372,7 @@ private final class RunState: @unchecked Sendable {  // every var is guarded by 
         condition.lock()
         sink(result)
         counts.targets += 1
-        for object in result.objects { counts.objects[object.status, default: 0] += 1 }
+        for object in result.objects { counts.objects.add(object.status) }
         inFlight -= 1
         condition.broadcast()
         condition.unlock()

@@ -115,13 +115,64 @@ public enum RunEnd: Sendable, Equatable {
     case interrupted(signal: Int32)
 }
 
+/// How many results had each status: one counter a status, no dictionary (whose storage and the Status
+/// conformance it needs the Swift runtime looks up at its first use, in every run).
+public struct StatusCounts: Sendable, Equatable {
+    private var ok = 0
+    private var warning = 0
+    private var unknown = 0
+    private var critical = 0
+
+    public init() {}
+
+    public subscript(status: Status) -> Int {
+        get {
+            switch status {
+            case .ok: return ok
+            case .warning: return warning
+            case .unknown: return unknown
+            case .critical: return critical
+            }
+        }
+        set {
+            switch status {
+            case .ok: ok = newValue
+            case .warning: warning = newValue
+            case .unknown: unknown = newValue
+            case .critical: critical = newValue
+            }
+        }
+    }
+
+    public mutating func add(_ status: Status, count: Int = 1) {
+        self[status] += count
+    }
+
+    public mutating func add(_ other: StatusCounts) {
+        ok += other.ok
+        warning += other.warning
+        unknown += other.unknown
+        critical += other.critical
+    }
+
+    public var total: Int { ok + warning + unknown + critical }
+
+    /// The worst status counted at least once; nil when nothing was counted.
+    public var worst: Status? {
+        if critical > 0 { return .critical }
+        if unknown > 0 { return .unknown }
+        if warning > 0 { return .warning }
+        return ok > 0 ? .ok : nil
+    }
+}
+
 /// What a run did, counted as it went.
 public struct RunSummary: Sendable, Equatable {
     public var end: RunEnd = .completed
     /// Targets answered (written to the sink).
     public var targets = 0
     /// Objects written, per status.
-    public var objects: [Status: Int] = [:]
+    public var objects = StatusCounts()
     /// Inputs skipped because an earlier run answered them (`--resume`).
     public var resumed = 0
     /// Inputs of other shards.
@@ -129,7 +180,5 @@ public struct RunSummary: Sendable, Equatable {
     /// Inputs given more than once, answered once.
     public var repeated = 0
 
-    public var worst: Status? {
-        objects.filter { $0.value > 0 }.keys.max()
-    }
+    public var worst: Status? { objects.worst }
 }
