@@ -257,7 +257,6 @@ final class TLSSession {
         }
     }
 
-    /// Offers a session of an earlier connection to the same server for resumption (before the handshake).
     /// The SSL's application-data slot, where `offerSessions(to:)` leaves its handoff for the context's callback.
     static let sessionWatcherIndex: Int32 = 0
 
@@ -268,6 +267,7 @@ final class TLSSession {
         _ = SSL_set_ex_data(ssl, Self.sessionWatcherIndex, Unmanaged.passUnretained(handoff).toOpaque())
     }
 
+    /// Offers a session of an earlier connection to the same server for resumption (before the handshake).
     func resume(_ ticket: TLSSessionTicket) {
         _ = SSL_set_session(ssl, ticket.session)
     }
