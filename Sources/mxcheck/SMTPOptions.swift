@@ -126,6 +126,7 @@ struct SMTPOptions: Equatable {
         // Built while the first connection's plaintext dialogue waits for the server; after the trust store,
         // since two OpenSSL set-ups at once slow each other down.
         let context = TLSClientContext(buildingInBackground: ())
+        defer { context.finishBuilding() }
         defer { trustStore.finishLoading() }
 
         // The DNS library serves domain mode, and plain host names too when --resolver or --dane is given. With

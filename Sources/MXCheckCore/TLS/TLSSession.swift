@@ -32,6 +32,12 @@ public final class TLSClientContext: @unchecked Sendable {  // `slot` is written
         }
     }
 
+    /// Waits for the background build (if any) to end. Call before the process exits, also when no handshake
+    /// was made: no thread is then left in OpenSSL, nor one that ended without being joined.
+    public func finishBuilding() {
+        builder?.join()
+    }
+
     /// The SSL_CTX, once built.
     func handle() throws(OpenSSLError) -> OpaquePointer {
         builder?.join()
