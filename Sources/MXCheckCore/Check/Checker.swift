@@ -224,11 +224,10 @@ public struct Checker: Sendable {
         }
         // `greeted` (which starts the injection probe's thread) runs once the EHLO is on its way, so that the
         // thread's start does not hold it back.
-        do { try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO") } catch {
-            greeted()
-            throw error
+        do {
+            defer { greeted() }
+            try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO")
         }
-        greeted()
         let ehlo = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply")
         if ehlo.code == 421 { throw .rateLimited(ehlo, phase: "EHLO") }
         guard ehlo.code == 250 else {

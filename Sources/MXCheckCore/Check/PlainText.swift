@@ -9,26 +9,25 @@ extension String {
     /// printf-style formatting through the C library, as Foundation's `String(format:)` did for these
     /// (numbers only: %d, %X, %f and their widths).
     public init(cFormat format: String, _ arguments: CVarArg...) {
-        var buffer = [CChar](repeating: 0, count: 128)
-        let written = withVaList(arguments) { list in vsnprintf(&buffer, buffer.count, format, list) }
-        if written >= buffer.count {
-            buffer = [CChar](repeating: 0, count: Int(written) + 1)
-            _ = withVaList(arguments) { list in vsnprintf(&buffer, buffer.count, format, list) }
-        }
-        self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        self = Self.printed { buffer, capacity in withVaList(arguments) { vsnprintf(buffer, capacity, format, $0) } }
     }
-}
 
-extension String {
-    /// printf's "%.Nf" with N = `decimals` (0 to 9), as String(cFormat:) would write it.
+    /// printf's "%.Nf" with N = `decimals` (0 to 9), as String(cFormat:) would write it, through a
+    /// fixed-argument C function (Swift's CVarArg path costs a runtime conformance lookup).
     public init(fixed value: Double, decimals: Int) {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let needed = CMXCheckShims_format_fixed(value, Int32(decimals), &buffer, Int32(buffer.count))
+        self = Self.printed { buffer, capacity in CMXCheckShims_format_fixed(value, Int32(decimals), buffer, Int32(capacity)) }
+    }
+
+    /// What a snprintf-like `write` (buffer, capacity -> length it needed) printed; written again into a
+    /// buffer that fits when the first was too small.
+    private static func printed(_ write: (UnsafeMutablePointer<CChar>, Int) -> Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 128)
+        let needed = buffer.withUnsafeMutableBufferPointer { write($0.baseAddress!, $0.count) }
         if needed >= buffer.count {
             buffer = [CChar](repeating: 0, count: Int(needed) + 1)
-            _ = CMXCheckShims_format_fixed(value, Int32(decimals), &buffer, Int32(buffer.count))
+            _ = buffer.withUnsafeMutableBufferPointer { write($0.baseAddress!, $0.count) }
         }
-        self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

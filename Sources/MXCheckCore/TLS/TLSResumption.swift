@@ -7,7 +7,12 @@ import Glibc
 public final class TLSSessionTicket: @unchecked Sendable {  // an SSL_SESSION is reference-counted and safe to share for resumption
     let session: OpaquePointer
 
-    init(_ session: OpaquePointer) {
+    /// Takes one reference to `session`; nil (and the reference released) when the session is not resumable.
+    init?(takingResumable session: OpaquePointer) {
+        guard SSL_SESSION_is_resumable(session) == 1 else {
+            SSL_SESSION_free(session)
+            return nil
+        }
         self.session = session
     }
 
@@ -33,8 +38,8 @@ final class SessionHandoff: @unchecked Sendable {  // `ticket` and `settled` are
     /// A new session of the main connection, from the context's callback inside OpenSSL (which keeps its own
     /// reference): offered when resumable.
     func offer(newSession session: OpaquePointer) {
-        guard SSL_SESSION_is_resumable(session) == 1, SSL_SESSION_up_ref(session) == 1 else { return }
-        offer(TLSSessionTicket(session))
+        guard SSL_SESSION_up_ref(session) == 1, let ticket = TLSSessionTicket(takingResumable: session) else { return }
+        offer(ticket)
     }
 
     /// The session once offered, or nil when there is none or the deadline passed first.

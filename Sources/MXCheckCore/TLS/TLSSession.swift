@@ -280,12 +280,7 @@ final class TLSSession {
 
     /// This connection's session, when the server made it resumable (in TLS 1.3 once its tickets were read).
     func ticket() -> TLSSessionTicket? {
-        guard let session = SSL_get1_session(ssl) else { return nil }
-        guard SSL_SESSION_is_resumable(session) == 1 else {
-            SSL_SESSION_free(session)
-            return nil
-        }
-        return TLSSessionTicket(session)
+        SSL_get1_session(ssl).flatMap(TLSSessionTicket.init(takingResumable:))
     }
 
     /// Whether the handshake resumed an earlier session.
