@@ -77,6 +77,8 @@ struct SMTPOptions: Equatable {
     func run() throws {
         let outputFormat: OutputFormat = json ? .json : format
         let stderr = StandardError()
+        // One target: the few threads of its check share one malloc arena, set before any thread starts.
+        if targets.count <= 1 && input == nil { RunConfiguration.useOneMallocArena() }
         // Signals are taken by one thread (sigwait), so they must be blocked before any other thread starts.
         let signals = SignalWatcher.blockTerminationSignals()
 
@@ -110,6 +112,8 @@ struct SMTPOptions: Equatable {
                 throw ExitCode(3)
             }
         }
+        // One target: its check runs on this thread (RunConfiguration.singleInput).
+        configuration.singleInput = !inputs.mayHoldSeveral
         var earlier = ResumeFile()
         if let resume {
             do { earlier = try ResumeFile.read(resume) } catch {

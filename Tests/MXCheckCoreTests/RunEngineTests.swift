@@ -12,6 +12,8 @@ final class ScriptedChecker: EndpointChecking {
         var maximumRunning = 0
         var runningPerAddress: [String: Int] = [:]
         var maximumPerAddress = 0
+        /// The thread of each check, in the order they started.
+        var threads: [pthread_t] = []
     }
 
     let delay: Double
@@ -24,6 +26,7 @@ final class ScriptedChecker: EndpointChecking {
     func check(_ endpoint: Endpoint, gate: ConnectionGate, stop: StopSignal, transcript: (@Sendable (String) -> Void)?) -> Observation {
         counts.withLock { counts in
             counts.checked.append("\(endpoint.address):\(endpoint.port)")
+            counts.threads.append(pthread_self())
             counts.running += 1
             counts.maximumRunning = max(counts.maximumRunning, counts.running)
             counts.runningPerAddress[endpoint.address, default: 0] += 1
@@ -121,6 +124,53 @@ final class RunEngineTests: XCTestCase {
         XCTAssertNil(unresolved.target?.address)
         XCTAssertEqual(unresolved.findings.map(\.id), [.dnsHostUnresolved])
         XCTAssertEqual(summary.worst, .critical)
+    }
+
+    func testASingleInputIsCheckedOnTheCallingThread() {
+        let caller = pthread_self()
+        let checker = ScriptedChecker()
+        let (summary, sink) = run(["192.0.2.9:25"], configuration: configuration { $0.singleInput = true }, checker: checker)
+        XCTAssertEqual(sink.inputs(), ["192.0.2.9:25"])
+        XCTAssertEqual(summary.targets, 1)
+        let threads = checker.counts.withLock { $0.threads }
+        XCTAssertEqual(threads.count, 1)
+        XCTAssertTrue(threads.allSatisfy { pthread_equal($0, caller) != 0 }, "no thread was started for the one check")
+
+        // Without the setting the check has a thread of its own.
+        let other = ScriptedChecker()
+        _ = run(["192.0.2.9:25"], configuration: configuration(), checker: other)
+        XCTAssertTrue(other.counts.withLock { $0.threads }.allSatisfy { pthread_equal($0, caller) == 0 })
+    }
+
+    func testASingleInputWithTwoAddressesChecksBothAtOnce() {
+        let caller = pthread_self()
+        let resolver = ScriptedResolver(hosts: ["mx.example.com": ["192.0.2.1", "192.0.2.2"]])
+        let checker = ScriptedChecker(delay: 0.1)
+        let (_, sink) = run(["mx.example.com"], configuration: configuration { $0.singleInput = true }, checker: checker, resolver: resolver)
+        XCTAssertEqual(sink.all.first?.objects.count, 2)
+        let counts = checker.counts.withLock { $0 }
+        XCTAssertEqual(counts.maximumRunning, 2, "the second address gets a thread while the caller checks the first")
+        XCTAssertEqual(counts.threads.filter { pthread_equal($0, caller) != 0 }.count, 1)
+    }
+
+    func testMoreInputsThanASingleInputRunAreAllAnswered() {
+        // The first job counted on the calling thread, which goes on reading: a read-ahead of one would wait
+        // forever for it unless a thread takes over. Run on a thread of its own, so a hang fails the test.
+        let inputs = (1...5).map { "192.0.2.\($0):25" }
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = Locked<[String]>([])
+        let engine = RunEngine(
+            configuration: configuration { $0.singleInput = true; $0.readAhead = 1; $0.concurrency = 2 },
+            checker: ScriptedChecker(delay: 0.01), resolver: ScriptedResolver(), clock: { Date(timeIntervalSince1970: 1_800_000_000) })
+        let thread = Thread {
+            let sink = CollectingSink()
+            _ = engine.run(inputs.map { TargetInput($0) }) { sink.add($0) }
+            outcome.withLock { $0 = sink.inputs() }
+            finished.signal()
+        }
+        thread.start()
+        XCTAssertEqual(finished.wait(timeout: .now() + 20), .success, "the run did not end")
+        XCTAssertEqual(outcome.withLock { $0 }.sorted(), inputs.sorted())
     }
 
     func testAnAddressSortedInputKeepsEverySlotBusy() {

@@ -71,11 +71,43 @@ final class AddressScheduler: @unchecked Sendable {  // every stored property is
     private var closed = false
     private var workers = 0
     private var idle = 0
+    /// The submitting thread will take jobs itself once it has submitted all (`callerWorks`): until then it
+    /// counts as a worker and as an idle one, so the first ready address starts no thread.
+    private var callerExpected: Bool
 
-    init(perAddress: Int, maximumWorkers: Int, makeGate: @escaping () -> ConnectionGate) {
+    init(perAddress: Int, maximumWorkers: Int, callerWorks: Bool = false, makeGate: @escaping () -> ConnectionGate) {
         self.perAddress = max(1, perAddress)
         self.maximumWorkers = max(1, maximumWorkers)
         self.makeGate = makeGate
+        callerExpected = callerWorks
+        if callerWorks {
+            workers = 1
+            idle = 1
+        }
+    }
+
+    /// The submitting thread comes to take jobs (`callerWorks`): from now on it counts as idle only while it
+    /// waits in `next()`, like any worker.
+    func callerArrives() {
+        condition.withLock {
+            guard callerExpected else { return }
+            callerExpected = false
+            idle -= 1
+        }
+    }
+
+    /// The submitting thread will not take jobs after all; true when a worker must start for the jobs that
+    /// counted on it.
+    func callerWithdraws() -> Bool {
+        condition.withLock {
+            guard callerExpected else { return false }
+            callerExpected = false
+            idle -= 1
+            workers -= 1
+            let startWorker = ready.count > idle && workers < maximumWorkers
+            if startWorker { workers += 1 }
+            return startWorker
+        }
     }
 
     enum Submission {

@@ -1,3 +1,4 @@
+import CMXCheckShims
 import FoundationEssentials
 import Glibc
 
@@ -54,6 +55,10 @@ public struct RunConfiguration: Sendable {
     public var dane: Bool?
     /// `--trust-anchor`: DNSSEC trust anchors (DS or DNSKEY records); nil: none given (the DNS resolver's default).
     public var trustAnchorFile: String?
+    /// The run reads one input (one target on the command line): the calling thread checks that target's first
+    /// endpoint itself once the input is read, rather than starting a thread for it and waiting. Should a
+    /// second input come after all, the engine starts a thread as usual.
+    public var singleInput = false
 
     public init() {}
 
@@ -141,4 +146,14 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(index)/\(count)" }
+}
+
+extension RunConfiguration {
+    /// For a run of one input: every thread allocates from the main malloc arena. A thread's own arena would
+    /// start empty and grow by a page per system call while OpenSSL builds a context or a session; a handful
+    /// of threads that mostly wait on the network gain nothing from arenas of their own. Call before any
+    /// other thread starts.
+    public static func useOneMallocArena() {
+        CMXCheckShims_malloc_use_one_arena()
+    }
 }

@@ -119,6 +119,7 @@ public final class RunEngine: Sendable {
             }
         }
         var seen = InputSet()
+        var admitted = 0
         for input in inputs {
             if interrupted { break }
             let text = input.text
@@ -134,6 +135,9 @@ public final class RunEngine: Sendable {
                 state.count { $0.repeated += 1 }
                 continue
             }
+            // Before waiting for room: the first target's job may be waiting for this thread.
+            admitted += 1
+            if admitted == 2 { state.withdrawCaller() }
             guard state.admit() else { break }
             start(input, state: state)
         }
@@ -319,7 +323,9 @@ public final class RunEngine: Sendable {
 
     fileprivate func makeScheduler() -> AddressScheduler {
         let perHost = configuration.perHost, delay = configuration.delayMilliseconds
-        return AddressScheduler(perAddress: configuration.endpointsPerAddress, maximumWorkers: configuration.concurrency) {
+        return AddressScheduler(
+            perAddress: configuration.endpointsPerAddress, maximumWorkers: configuration.concurrency, callerWorks: configuration.singleInput
+        ) {
             ConnectionGate(limit: perHost, delayMilliseconds: delay)
         }
     }
@@ -396,9 +402,7 @@ private final class RunState: @unchecked Sendable {  // every var is guarded by 
     func submit(_ job: EndpointJob) {
         switch scheduler.submit(job) {
         case .queued(let startWorker):
-            guard startWorker else { return }
-            let thread = JoinableThread { [engine, scheduler] in engine.work(scheduler, state: self) }
-            condition.withLock { threads.append(thread) }
+            if startWorker { startWorkerThread() }
         case .following:
             break
         case .done(let outcome):
@@ -406,11 +410,27 @@ private final class RunState: @unchecked Sendable {  // every var is guarded by 
         }
     }
 
-    /// After the last input: waits for every lookup, then for every check, then for every thread.
+    private func startWorkerThread() {
+        let thread = JoinableThread { [engine, scheduler] in engine.work(scheduler, state: self) }
+        condition.withLock { threads.append(thread) }
+    }
+
+    /// A second input came although the run was to read one (`singleInput`): the calling thread goes on
+    /// reading, so the jobs that counted on it get a thread of their own.
+    func withdrawCaller() {
+        if scheduler.callerWithdraws() { startWorkerThread() }
+    }
+
+    /// After the last input: waits for every lookup, then (`singleInput`) takes jobs itself until none is
+    /// left, then waits for every check and every thread.
     func finishReading() {
         lookups.close()
         lookups.waitUntilEmpty()
         scheduler.close()
+        if engine.configuration.singleInput {
+            scheduler.callerArrives()
+            engine.work(scheduler, state: self)
+        }
         condition.lock()
         while inFlight > 0 { condition.wait() }
         finished = true
