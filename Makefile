@@ -74,6 +74,10 @@ RELEASE_LINK_FLAGS += -Xlinker --symbol-ordering-file=$(CURDIR)/Tests/Lab/startu
 STATIC_CXX := $(CURDIR)/.build/static-cxx
 RELEASE_LINK_FLAGS += -Xlinker -L$(STATIC_CXX)
 
+# No $ORIGIN run path: the release binary needs no library of its own directory, and with one the loader first reads
+# /proc/self/exe, then looks for libssl.so.3 in 12 subdirectories of it (24 failed system calls per start).
+RELEASE_LINK_FLAGS += --disable-local-rpath
+
 release: build-deps
 	@mkdir -p $(STATIC_CXX) && { ln -sfn "$$($(SWIFT_CLANG) -print-file-name=libstdc++.a)" $(STATIC_CXX)/libstdc++.a 2>/dev/null || true; }
 	$(SWIFT) build -c release --static-swift-stdlib $(RELEASE_LINK_FLAGS)
