@@ -181,19 +181,22 @@ public final class TCPConnection {
 
     /// Up to `maximum` bytes; an empty array means the server closed the connection.
     public func receive(maximum: Int, deadline: Deadline) throws(ConnectionError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: maximum)
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, maximum, 0) }
-            if count >= 0 {
-                buffer.removeSubrange(count...)
-                return buffer
+            // Not zeroed first: recv writes the bytes that count, and the pages it does not reach stay untouched.
+            var count = 0
+            var error: Int32 = 0
+            let buffer = [UInt8](unsafeUninitializedCapacity: maximum) { storage, initialized in
+                count = recv(fd, storage.baseAddress, maximum, 0)
+                error = count < 0 ? errno : 0
+                initialized = max(0, count)
             }
-            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+            if count >= 0 { return buffer }
+            if error == EAGAIN || error == EWOULDBLOCK || error == EINTR {
                 guard try wait(for: Int16(POLLIN), until: deadline) else { throw .timedOut }
                 continue
             }
-            if errno == ECONNRESET { throw .closedByPeer }
-            throw .io("recv: \(errnoText(errno))")
+            if error == ECONNRESET { throw .closedByPeer }
+            throw .io("recv: \(errnoText(error))")
         }
     }
 
@@ -209,9 +212,9 @@ public final class TCPConnection {
     public func peekPending(waitingMilliseconds milliseconds: Int32, maximum: Int = 4096) -> [UInt8] {
         var pollfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&pollfd, 1, milliseconds) > 0 else { return [] }
-        var buffer = [UInt8](repeating: 0, count: maximum)
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, maximum, Int32(MSG_PEEK)) }
-        return count > 0 ? Array(buffer[..<count]) : []
+        return [UInt8](unsafeUninitializedCapacity: maximum) { storage, initialized in
+            initialized = max(0, recv(fd, storage.baseAddress, maximum, Int32(MSG_PEEK)))
+        }
     }
 
     /// Consumes exactly `count` bytes already known to be waiting.

@@ -250,11 +250,15 @@ final class TLSSession {
 
     /// Up to `maximum` bytes of plaintext; empty when the server closed the session.
     func read(maximum: Int, deadline: Deadline) throws(Failure) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: maximum)
         while true {
             ERR_clear_error()
-            let count = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32(maximum)) }
-            if count > 0 { return Array(buffer[..<Int(count)]) }
+            // Not zeroed first, and returned as read: SSL_read writes the bytes that count.
+            var count: Int32 = 0
+            let buffer = [UInt8](unsafeUninitializedCapacity: maximum) { storage, initialized in
+                count = SSL_read(ssl, storage.baseAddress, Int32(maximum))
+                initialized = max(0, Int(count))
+            }
+            if count > 0 { return buffer }
             do {
                 try waitOrFail(status: count, deadline: deadline, phase: "read")
             } catch .closed {
