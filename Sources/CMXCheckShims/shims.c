@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <openssl/ssl.h>
 
 int CMXCheckShims_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
     return (int)SSL_set_tlsext_host_name(ssl, name);
@@ -509,4 +511,17 @@ int CMXCheckShims_sha512(const unsigned char *data, size_t length, unsigned char
 
 void CMXCheckShims_malloc_use_one_arena(void) {
     (void)mallopt(M_ARENA_MAX, 1);
+}
+
+static void load_ssl_error_strings_once(void) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    /* Deprecated since 3.0 in favour of OPENSSL_init_ssl, which cannot load them once started without. */
+    (void)ERR_load_SSL_strings();
+#pragma GCC diagnostic pop
+}
+
+void CMXCheckShims_load_ssl_error_strings(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)pthread_once(&once, load_ssl_error_strings_once);
 }

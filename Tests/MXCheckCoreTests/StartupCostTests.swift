@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import MXCheckCore
+import COpenSSL
 
 /// What keeps a start of mxcheck cheap (issue 13), and the stand-ins for the full-Foundation calls it dropped.
 final class StartupCostTests: XCTestCase {
@@ -99,6 +100,15 @@ final class StartupCostTests: XCTestCase {
 
     /// A context built in the background is built once, whoever asks first; every end-to-end check's
     /// handshakes use one (the executable builds its context so).
+    func testSSLErrorsReadWithTheirTextsThoughLoadedLate() throws {
+        // OpenSSL starts without libssl's error texts; the first error read loads them.
+        try OpenSSLLibrary.prepare()
+        let context = try XCTUnwrap(SSL_CTX_new(TLS_client_method()))
+        defer { SSL_CTX_free(context) }
+        XCTAssertEqual(SSL_CTX_set_cipher_list(context, "NO-SUCH-SUITE"), 0)
+        XCTAssertEqual(OpenSSLError.drain().reasons, ["no cipher match"])
+    }
+
     func testContextBuiltInTheBackgroundIsBuiltOnce() throws {
         let context = TLSClientContext(buildingInBackground: ())
         let handles = Locked<[OpaquePointer]>([])

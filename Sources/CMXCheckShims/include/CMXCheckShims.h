@@ -82,6 +82,10 @@ int CMXCheckShims_format_fixed(double value, int decimals, char *out, int capaci
 int CMXCheckShims_directory_holds_hash_link(const char *path);
 /// The SHA-256 digest of a DER buffer into out (32 bytes); returns 1 on success.
 int CMXCheckShims_sha256(const unsigned char *data, size_t length, unsigned char *out);
+/// Loads libssl's error reason texts, once per process (thread-safe). mxcheck starts OpenSSL without them
+/// (OPENSSL_INIT_NO_LOAD_SSL_STRINGS: loading costs about 0.3 ms at every start) and loads them when it first
+/// reads an error.
+void CMXCheckShims_load_ssl_error_strings(void);
 /// Has every thread allocate from the main malloc arena (mallopt M_ARENA_MAX 1). For a run of a few
 /// threads: a thread's own arena would start empty and grow a page per system call as OpenSSL allocates.
 /// Call before other threads start.

@@ -1,3 +1,4 @@
+import CMXCheckShims
 import COpenSSL
 
 /// What OpenSSL said went wrong: the reasons from its error queue, oldest first.
@@ -14,6 +15,7 @@ public struct OpenSSLError: Error, Equatable, CustomStringConvertible {
         for _ in 0..<16 {
             let code = ERR_get_error()
             if code == 0 { break }
+            CMXCheckShims_load_ssl_error_strings()
             if let reason = ERR_reason_error_string(code) {
                 reasons.append(String(cString: reason))
             } else {
@@ -41,7 +43,9 @@ enum OpenSSLLibrary {
     /// change what mxcheck observes, and reading the file costs about 0.5 ms at every start.
     /// Nor does OpenSSL free its every table at exit (OPENSSL_cleanup from atexit): the process is ending and
     /// its memory goes with it, and the freeing cost about 0.5 ms at the end of every run.
-    private static let started: Bool = OPENSSL_init_ssl(UInt64(OPENSSL_INIT_NO_LOAD_CONFIG) | UInt64(OPENSSL_INIT_NO_ATEXIT), nil) == 1
+    /// libssl's error texts are loaded when an error is first read (`drain`), not at start (0.3 ms).
+    private static let started: Bool = OPENSSL_init_ssl(
+        UInt64(OPENSSL_INIT_NO_LOAD_CONFIG) | UInt64(OPENSSL_INIT_NO_ATEXIT) | UInt64(OPENSSL_INIT_NO_LOAD_SSL_STRINGS), nil) == 1
 
     static func prepare() throws(OpenSSLError) {
         guard started else { throw OpenSSLError.drain() }
