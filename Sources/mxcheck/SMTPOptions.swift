@@ -77,8 +77,10 @@ struct SMTPOptions: Equatable {
     func run() throws {
         let outputFormat: OutputFormat = json ? .json : format
         let stderr = StandardError()
-        // One target: the few threads of its check share one malloc arena, set before any thread starts.
-        if targets.count <= 1 && input == nil { RunConfiguration.useOneMallocArena() }
+        // One target: its check runs on this thread (RunConfiguration.singleInput), and the few threads
+        // beside it share one malloc arena, which is set before any thread starts.
+        let singleInput = targets.count <= 1 && input == nil
+        if singleInput { RunConfiguration.useOneMallocArena() }
         // Signals are taken by one thread (sigwait), so they must be blocked before any other thread starts.
         let signals = SignalWatcher.blockTerminationSignals()
 
@@ -112,8 +114,7 @@ struct SMTPOptions: Equatable {
                 throw ExitCode(3)
             }
         }
-        // One target: its check runs on this thread (RunConfiguration.singleInput).
-        configuration.singleInput = !inputs.mayHoldSeveral
+        configuration.singleInput = singleInput
         var earlier = ResumeFile()
         if let resume {
             do { earlier = try ResumeFile.read(resume) } catch {

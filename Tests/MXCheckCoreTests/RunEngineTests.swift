@@ -159,9 +159,10 @@ final class RunEngineTests: XCTestCase {
         let inputs = (1...5).map { "192.0.2.\($0):25" }
         let finished = DispatchSemaphore(value: 0)
         let outcome = Locked<[String]>([])
+        let checker = ScriptedChecker(delay: 0.01)
         let engine = RunEngine(
             configuration: configuration { $0.singleInput = true; $0.readAhead = 1; $0.concurrency = 2 },
-            checker: ScriptedChecker(delay: 0.01), resolver: ScriptedResolver(), clock: { Date(timeIntervalSince1970: 1_800_000_000) })
+            checker: checker, resolver: ScriptedResolver(), clock: { Date(timeIntervalSince1970: 1_800_000_000) })
         let thread = Thread {
             let sink = CollectingSink()
             _ = engine.run(inputs.map { TargetInput($0) }) { sink.add($0) }
@@ -171,6 +172,7 @@ final class RunEngineTests: XCTestCase {
         thread.start()
         XCTAssertEqual(finished.wait(timeout: .now() + 20), .success, "the run did not end")
         XCTAssertEqual(outcome.withLock { $0 }.sorted(), inputs.sorted())
+        XCTAssertLessThanOrEqual(checker.counts.withLock { $0.maximumRunning }, 2, "the caller that withdrew takes no job beyond --concurrency")
     }
 
     func testAnAddressSortedInputKeepsEverySlotBusy() {

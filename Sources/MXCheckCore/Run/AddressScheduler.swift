@@ -87,12 +87,14 @@ final class AddressScheduler: @unchecked Sendable {  // every stored property is
     }
 
     /// The submitting thread comes to take jobs (`callerWorks`): from now on it counts as idle only while it
-    /// waits in `next()`, like any worker.
-    func callerArrives() {
+    /// waits in `next()`, like any worker. False when it withdrew before: a worker took its place, and it
+    /// must not take jobs beyond `maximumWorkers`.
+    func callerArrives() -> Bool {
         condition.withLock {
-            guard callerExpected else { return }
+            guard callerExpected else { return false }
             callerExpected = false
             idle -= 1
+            return true
         }
     }
 

@@ -427,8 +427,7 @@ private final class RunState: @unchecked Sendable {  // every var is guarded by 
         lookups.close()
         lookups.waitUntilEmpty()
         scheduler.close()
-        if engine.configuration.singleInput {
-            scheduler.callerArrives()
+        if engine.configuration.singleInput && scheduler.callerArrives() {
             engine.work(scheduler, state: self)
         }
         condition.lock()
