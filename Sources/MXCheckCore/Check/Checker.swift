@@ -170,12 +170,15 @@ public struct Checker: Sendable {
         // A careful client says EHLO again inside TLS (RFC 3207 §4.2); failures here do not undo the TLS facts.
         do {
             try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO inside TLS")
-            afterHandshake(&observation)
+            // With a probe waiting for the server's ticket, the ticket is read first: the probe's handshake is
+            // the longer path.
+            if handoff == nil { afterHandshake(&observation) }
             let reply = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply inside TLS")
             if reply.isPositiveCompletion { observation.ehloCapabilitiesTLS = Capabilities(ehloReply: reply).lines }
             // The session went to the probe as the server's ticket was read; if it was not resumable then, it
             // is not now either, and the probe stops waiting.
             handoff?.offer(session.ticket())
+            afterHandshake(&observation)
         } catch {
             switch error {
             case .protocolError, .timeout, .closed: throw error
