@@ -64,11 +64,8 @@ build: build-deps
 # loader reads at start; glibc 2.36 or later runs such a binary).
 RELEASE_LINK_FLAGS ?= -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs
 # Tests/Lab/startup.order (make order-file) puts the functions a basic check runs together at the start of .text,
-# so it touches about 3 MB fewer pages of the binary; names a later build lacks are skipped. The linker moves
-# sections, not functions: mxcheck's own modules are compiled with a section per function so that their functions
-# move one by one (the static Swift runtime's come as it was built); about 20 fewer page faults per check.
+# so it touches about 3 MB fewer pages of the binary; names a later build lacks are skipped.
 RELEASE_LINK_FLAGS += -Xlinker --symbol-ordering-file=$(CURDIR)/Tests/Lab/startup.order -Xlinker --no-warn-symbol-ordering
-RELEASE_LINK_FLAGS += -Xswiftc -Xfrontend -Xswiftc -function-sections
 
 # libstdc++, which only the static Swift runtime uses, is linked statically too: the loader then maps one library
 # fewer and resolves some 1,650 fewer symbols at every start (mxcheck --version 5.1 -> 4.5 ms, a basic check 5 %

@@ -83,10 +83,6 @@ struct SMTPOptions: Equatable {
         if singleInput { RunConfiguration.useOneMallocArena() }
         // Signals are taken by one thread (sigwait), so they must be blocked before any other thread starts.
         let signals = SignalWatcher.blockTerminationSignals()
-        // The trust store and the TLS context are made on a thread of their own from here on; a bad --ca-file is
-        // still reported where the trust store is first needed, before any connection.
-        let tlsSetUp = TLSSetUp(extraCAFile: caFile)
-        defer { tlsSetUp.finish() }
 
         var configuration = RunConfiguration()
         configuration.kind = mx ? .domain : .host
@@ -128,11 +124,15 @@ struct SMTPOptions: Equatable {
         }
 
         let trustStore: TrustStore
-        do { trustStore = try tlsSetUp.trustStore() } catch {
+        do { trustStore = try TrustStore(extraCAFile: caFile) } catch {
             stderr.write("mxcheck: \(error.description)")
             throw ExitCode(3)
         }
-        let context = tlsSetUp.context
+        // Built while the first connection's plaintext dialogue waits for the server; after the trust store,
+        // since two OpenSSL set-ups at once slow each other down.
+        let context = TLSClientContext(buildingInBackground: ())
+        defer { context.finishBuilding() }
+        defer { trustStore.finishLoading() }
 
         // The DNS library serves domain mode, and plain host names too when --resolver or --dane is given. With
         // DANE a second, validating resolver (the trust anchor) serves once the resolver proves to carry DNSSEC.

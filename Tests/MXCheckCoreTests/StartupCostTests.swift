@@ -98,6 +98,8 @@ final class StartupCostTests: XCTestCase {
         XCTAssertNil(anchors.bundle, "a bundle inside the hashed directory is read through the directory")
     }
 
+    /// A context built in the background is built once, whoever asks first; every end-to-end check's
+    /// handshakes use one (the executable builds its context so).
     func testSSLErrorsReadWithTheirTextsThoughLoadedLate() throws {
         // OpenSSL starts without libssl's error texts; the first error read loads them.
         try OpenSSLLibrary.prepare()
@@ -107,8 +109,6 @@ final class StartupCostTests: XCTestCase {
         XCTAssertEqual(OpenSSLError.drain().reasons, ["no cipher match"])
     }
 
-    /// A context built in the background is built once, whoever asks first; every end-to-end check's
-    /// handshakes use one (the executable builds its context so).
     func testContextBuiltInTheBackgroundIsBuiltOnce() throws {
         let context = TLSClientContext(buildingInBackground: ())
         let handles = Locked<[OpaquePointer]>([])
@@ -117,39 +117,6 @@ final class StartupCostTests: XCTestCase {
         let first = try context.handle()
         XCTAssertEqual(handles.withLock { $0 }, Array(repeating: first, count: 4))
         XCTAssertNotEqual(try TLSClientContext().handle(), first)
-    }
-
-    /// The executable's OpenSSL set-up: the trust store on the set-up thread, then the context. An unreadable
-    /// --ca-file is the trust store's error, and the context is still made (and joined) behind it.
-    func testTLSSetUpReportsAnUnreadableCAFileAndStillMakesTheContext() throws {
-        let setUp = TLSSetUp(extraCAFile: "/nonexistent/ca.pem")
-        defer { setUp.finish() }
-        XCTAssertThrowsError(try setUp.trustStore()) { error in
-            XCTAssertEqual((error as? TrustStoreError)?.description.contains("'/nonexistent/ca.pem': no such readable file"), true, "\(error)")
-        }
-        XCTAssertNoThrow(try setUp.context.handle())
-    }
-
-    func testTLSSetUpGivesOneTrustStoreToEveryCaller() throws {
-        let setUp = TLSSetUp(extraCAFile: CertificateTests.fixtures.appendingPathComponent("root.pem").path)
-        defer { setUp.finish() }
-        let stores = Locked<[ObjectIdentifier]>([])
-        let askers = (0..<4).map { _ in JoinableThread { if let store = try? setUp.trustStore() { stores.withLock { $0.append(ObjectIdentifier(store)) } } } }
-        askers.forEach { $0.join() }
-        let first = ObjectIdentifier(try setUp.trustStore())
-        XCTAssertEqual(stores.withLock { $0 }, Array(repeating: first, count: 4))
-        XCTAssertNoThrow(try setUp.context.handle())
-    }
-
-    func testOneValueKeepsTheFirstAndWakesEveryWaiter() {
-        let value = OneValue<Int>()
-        let seen = Locked<[Int]>([])
-        let waiters = (0..<3).map { _ in JoinableThread { let got = value.value(); seen.withLock { $0.append(got) } } }
-        value.set(7)
-        value.set(8)
-        waiters.forEach { $0.join() }
-        XCTAssertEqual(seen.withLock { $0 }, [7, 7, 7])
-        XCTAssertEqual(value.value(), 7)
     }
 
     func testConditionLockTimesOutAndWakes() {

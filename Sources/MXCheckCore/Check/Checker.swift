@@ -61,16 +61,8 @@ public struct Checker: Sendable {
         let startProbe = { () -> InjectionProbe in
             InjectionProbe.start(checker: self, endpoint: endpoint, deadline: deadline, transcript: transcript, gate: gate, handoff: handoff)
         }
-        // The chain's facts and its verification take the client's CPU while the server prepares its reply to
-        // the EHLO inside TLS (or, with implicit TLS, its greeting); otherwise once the dialog ends.
-        var examined = false
-        let examine = { (observation: inout Observation) in
-            guard !examined else { return }
-            examined = true
-            examineChain(peerChain, into: &observation, at: now)
-        }
         do {
-            try run(endpoint, deadline: deadline, into: &observation, record: record, handoff: handoff, peerChain: peerChain, afterHandshake: examine) {
+            try run(endpoint, deadline: deadline, into: &observation, record: record, handoff: handoff, peerChain: peerChain) {
                 greeted = true
                 if wantProbe && settings.injectionProbeInParallel { probe = startProbe() }
             }
@@ -82,35 +74,31 @@ public struct Checker: Sendable {
         if wantProbe && greeted && probe == nil && !(stop?.isRaised ?? false) {
             probe = startProbe()
         }
-        examine(&observation)
         if let probe {
             let outcome = probe.wait()
             observation.injection = outcome.result
             if outcome.connected { observation.connections += 1 }
         }
-        observation.durationMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
-        return observation
-    }
-
-    /// The certificate facts of the chain the handshake received, and its verification against the trust store.
-    private func examineChain(_ peerChain: PeerChain, into observation: inout Observation, at now: Date) {
-        guard let tls = observation.tls else { return }
-        let decoded = peerChain.certificates.count == tls.chainDER.count ? peerChain.certificates : nil
-        for (index, der) in tls.chainDER.enumerated() {
-            do throws(CertificateParseError) {
-                if let decoded {
-                    observation.chain.append(try CertificateFacts(certificate: decoded[index], der: der))
-                } else {
-                    observation.chain.append(try CertificateFacts(der: der))
+        if let tls = observation.tls {
+            let decoded = peerChain.certificates.count == tls.chainDER.count ? peerChain.certificates : nil
+            for (index, der) in tls.chainDER.enumerated() {
+                do throws(CertificateParseError) {
+                    if let decoded {
+                        observation.chain.append(try CertificateFacts(certificate: decoded[index], der: der))
+                    } else {
+                        observation.chain.append(try CertificateFacts(der: der))
+                    }
+                } catch {
+                    observation.chainParseErrors.append(error.description)
                 }
-            } catch {
-                observation.chainParseErrors.append(error.description)
+            }
+            if !tls.chainDER.isEmpty {
+                observation.verification = decoded.map { trustStore.verify(chain: $0, at: now) }
+                    ?? trustStore.verify(chainDER: tls.chainDER, at: now)
             }
         }
-        if !tls.chainDER.isEmpty {
-            observation.verification = decoded.map { trustStore.verify(chain: $0, at: now) }
-                ?? trustStore.verify(chainDER: tls.chainDER, at: now)
-        }
+        observation.durationMilliseconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        return observation
     }
 
     /// Opens a connection to the endpoint and brings it to the point where the client's first TLS
@@ -141,7 +129,7 @@ public struct Checker: Sendable {
     /// `greeted`: called once the server's greeting was 220 and the EHLO is sent.
     private func run(
         _ endpoint: Endpoint, deadline: Deadline, into observation: inout Observation, record: @escaping (String) -> Void,
-        handoff: SessionHandoff?, peerChain: PeerChain, afterHandshake: (inout Observation) -> Void, greeted: () -> Void
+        handoff: SessionHandoff?, peerChain: PeerChain, greeted: () -> Void
     ) throws(DialogFailure) {
         observation.connections += 1
         let connection = try connect(endpoint, deadline: deadline)
@@ -153,7 +141,6 @@ public struct Checker: Sendable {
             let session = try handshake(
                 connection: connection, endpoint: endpoint, deadline: deadline, observation: &observation, record: record, peerChain: peerChain)
             defer { session.shutdown() }
-            afterHandshake(&observation)
             dialog.stream = TLSStream(session: session)
             try greetAndHello(dialog, ehloName: ehloName, deadline: deadline, observation: &observation, greeted: greeted)
             observation.starttlsOffered = Capabilities(lines: observation.ehloCapabilities).contains("STARTTLS")
@@ -170,15 +157,11 @@ public struct Checker: Sendable {
         // A careful client says EHLO again inside TLS (RFC 3207 §4.2); failures here do not undo the TLS facts.
         do {
             try dialog.send("EHLO \(ehloName)", deadline: deadline, phase: "sending EHLO inside TLS")
-            // With a probe waiting for the server's ticket, the ticket is read first: the probe's handshake is
-            // the longer path.
-            if handoff == nil { afterHandshake(&observation) }
             let reply = try dialog.readReply(deadline: deadline, phase: "waiting for the EHLO reply inside TLS")
             if reply.isPositiveCompletion { observation.ehloCapabilitiesTLS = Capabilities(ehloReply: reply).lines }
             // The session went to the probe as the server's ticket was read; if it was not resumable then, it
             // is not now either, and the probe stops waiting.
             handoff?.offer(session.ticket())
-            afterHandshake(&observation)
         } catch {
             switch error {
             case .protocolError, .timeout, .closed: throw error

@@ -22,13 +22,11 @@ public final class TLSClientContext: @unchecked Sendable {  // `slot` is written
     /// Starts building the context on a thread of its own and returns at once: making an OpenSSL 3 client
     /// context takes longer than a first connection's plaintext dialogue (connect, greeting, EHLO, STARTTLS)
     /// waits for the server, so the two overlap. The first handshake waits for the context, and a failure to
-    /// make it is that handshake's error. `first` runs on that thread before the context is made (other
-    /// OpenSSL set-up, such as the trust store's). Start it when no other OpenSSL work runs: OpenSSL 3.0's
-    /// shared algorithm store makes two threads that set up at once each take several times as long.
-    public init(buildingInBackground: Void, after first: @escaping @Sendable () -> Void = {}) {
+    /// make it is that handshake's error. Start it when no other OpenSSL work runs: OpenSSL 3.0's shared
+    /// algorithm store makes two threads that set up at once each take several times as long.
+    public init(buildingInBackground: Void) {
         let slot = slot
         builder = JoinableThread(stackSize: 256 << 10) {
-            first()
             do throws(OpenSSLError) { slot.built = .success(try Self.make()) } catch { slot.built = .failure(error) }
             releaseOpenSSLThreadState()
         }
