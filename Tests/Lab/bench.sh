@@ -254,6 +254,18 @@ server_conns_sc=$(server_connections sc)
 
 # --- timing ----------------------------------------------------------------------
 
+# A binary just written (make release) is cached as it was written, and then starts with about 20 fewer page
+# faults (2 to 3 % less time and CPU) than the same file once read back from disk, as an installed mxcheck is after
+# a reboot and as openssl and its libraries are here. So mxcheck's cached pages are written out and dropped first,
+# and every run below reads it as a deployed binary does.
+python3 - "$mxcheck" <<'EOF' || die "cannot drop $mxcheck from the page cache"
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.fdatasync(fd)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+os.close(fd)
+EOF
+
 : >"$out/mx.us"
 : >"$out/sc.us"
 : >"$out/mx.json"
