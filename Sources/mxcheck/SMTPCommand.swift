@@ -190,8 +190,6 @@ struct InputSequence: Sequence, IteratorProtocol {
         self.arguments = arguments
     }
 
-    var mayHoldSeveral: Bool { arguments.count > 1 || lines != nil }
-
     mutating func next() -> TargetInput? {
         if index < arguments.count {
             defer { index += 1 }

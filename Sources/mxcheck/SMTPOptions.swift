@@ -164,7 +164,7 @@ struct SMTPOptions: Equatable {
 
         let checker = Checker(context: context, trustStore: trustStore, settings: configuration.checkSettings)
         let verbose = verbose
-        let tagTranscript = inputs.mayHoldSeveral || mx
+        let tagTranscript = !singleInput || mx
         var transcript: (@Sendable (Endpoint) -> (@Sendable (String) -> Void)?)?
         if verbose {
             // Each block (a whole reply) in one write, so connections never interleave mid-reply.
@@ -187,7 +187,7 @@ struct SMTPOptions: Equatable {
         let writer = ResultWriter(
             format: outputFormat, text: TextReport(colour: output == nil && !noColor && Terminal.wantsColour(fileDescriptor: STDOUT_FILENO), long: long),
             destination: destination, warnDays: warnDays, critDays: critDays, domainMode: mx)
-        let progress = Progress(enabled: isatty(STDERR_FILENO) == 1 && !verbose && (inputs.mayHoldSeveral || mx))
+        let progress = Progress(enabled: isatty(STDERR_FILENO) == 1 && !verbose && (!singleInput || mx))
         let summary: RunSummary = engine.run(inputs, skipping: earlier.answered) { result in
             progress.clear()
             writer.write(result)

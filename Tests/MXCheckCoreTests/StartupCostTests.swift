@@ -98,8 +98,6 @@ final class StartupCostTests: XCTestCase {
         XCTAssertNil(anchors.bundle, "a bundle inside the hashed directory is read through the directory")
     }
 
-    /// A context built in the background is built once, whoever asks first; every end-to-end check's
-    /// handshakes use one (the executable builds its context so).
     func testSSLErrorsReadWithTheirTextsThoughLoadedLate() throws {
         // OpenSSL starts without libssl's error texts; the first error read loads them.
         try OpenSSLLibrary.prepare()
@@ -109,6 +107,8 @@ final class StartupCostTests: XCTestCase {
         XCTAssertEqual(OpenSSLError.drain().reasons, ["no cipher match"])
     }
 
+    /// A context built in the background is built once, whoever asks first; every end-to-end check's
+    /// handshakes use one (the executable builds its context so).
     func testContextBuiltInTheBackgroundIsBuiltOnce() throws {
         let context = TLSClientContext(buildingInBackground: ())
         let handles = Locked<[OpaquePointer]>([])
