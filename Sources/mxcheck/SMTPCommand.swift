@@ -53,7 +53,10 @@ struct SMTPCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Name sent in EHLO (default: this machine's FQDN, else its address literal).", valueName: "name"))
     var ehlo: String?
 
-    @Option(name: .customLong("ca-file"), help: ArgumentHelp("Extra trust anchors (PEM), added to the system store.", valueName: "pem"))
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp(
+        "Extra trust anchors (PEM), added to the system store.",
+        discussion: "A file that cannot be read or holds no PEM certificate is refused at once (exit 3); one that does not parse is reported after the run, which then counts as UNKNOWN at least.",
+        valueName: "pem"))
     var caFile: String?
 
     @Option(name: .customLong("warn-days"), help: ArgumentHelp("Warn when the certificate expires within this many days.", valueName: "n"))

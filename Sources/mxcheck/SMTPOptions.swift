@@ -123,15 +123,16 @@ struct SMTPOptions: Equatable {
             }
         }
 
+        // The TLS context is built while the first connection's plaintext dialogue waits for the server. The
+        // trust store's anchors are parsed later, while the first handshake waits (TrustStore.loadAnchors):
+        // two OpenSSL set-ups at once would slow each other down.
+        let context = TLSClientContext(buildingInBackground: ())
+        defer { context.finishBuilding() }
         let trustStore: TrustStore
         do { trustStore = try TrustStore(extraCAFile: caFile) } catch {
             stderr.write("mxcheck: \(error.description)")
             throw ExitCode(3)
         }
-        // Built while the first connection's plaintext dialogue waits for the server; after the trust store,
-        // since two OpenSSL set-ups at once slow each other down.
-        let context = TLSClientContext(buildingInBackground: ())
-        defer { context.finishBuilding() }
         defer { trustStore.finishLoading() }
 
         // The DNS library serves domain mode, and plain host names too when --resolver or --dane is given. With
@@ -197,6 +198,10 @@ struct SMTPOptions: Equatable {
         if let problem = inputs.lines?.readError {
             stderr.write("mxcheck: \(problem); the targets read before it were checked")
         }
+        let anchorProblem = trustStore.anchorProblem
+        if let anchorProblem {
+            stderr.write("mxcheck: \(anchorProblem.description); the chains were verified without its anchors")
+        }
         if case .interrupted(let signal) = summary.end {
             if outputFormat == .text { try? writer.finish() }
             let target = output ?? "FILE"
@@ -214,7 +219,7 @@ struct SMTPOptions: Equatable {
         var statuses = summary.objects
         statuses.add(earlier.statuses)
         var worst = statuses.worst
-        if inputs.lines?.readError != nil { worst = Swift.max(worst ?? .unknown, .unknown) }
+        if inputs.lines?.readError != nil || anchorProblem != nil { worst = Swift.max(worst ?? .unknown, .unknown) }
         if let worst, worst != .ok {
             throw ExitCode(worst.exitCode)
         }

@@ -72,6 +72,31 @@ final class CommandLineTests: EndToEndTestCase {
         XCTAssertTrue(result.stderr.contains("/nonexistent/ca.pem"))
     }
 
+    /// A --ca-file with no PEM certificate in it is refused before any connection; one whose PEM block does
+    /// not decode is parsed during the first handshake, so the run goes on, says so on stderr and counts as
+    /// UNKNOWN at least (CRITICAL here: without the lab's root the chain is untrusted).
+    func testCAFileThatIsNoPEMOrDoesNotParse() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-cafile-e2e-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = directory.appendingPathComponent("notes.txt")
+        try Data("not a certificate\n".utf8).write(to: text)
+        let refused = mxcheck(["smtp", "--ca-file", text.path, "127.0.0.1:25"])
+        XCTAssertEqual(refused.status, 3)
+        XCTAssertTrue(refused.stderr.contains(text.path) && refused.stderr.contains("no PEM certificate"), refused.stderr)
+        XCTAssertEqual(refused.stdout, "")
+
+        let broken = directory.appendingPathComponent("broken.pem")
+        try Data("-----BEGIN CERTIFICATE-----\nthis is not base64 !!\n-----END CERTIFICATE-----\n".utf8).write(to: broken)
+        let target = try lab.case("valid")
+        let result = mxcheck(["smtp", "--json", "--ca-file", broken.path, "--servername", lab.serverName, target.target])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("cannot load trust anchors from '\(broken.path)'"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("verified without its anchors"), result.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(field(object, "certificate.trusted") as? Bool, false, result.stdout)
+    }
+
     func testTextOutputReadsWellAndHasNoColourOffATerminal() throws {
         let target = try lab.case("expiring_warn")
         let result = mxcheck(["smtp", "--ca-file", lab.rootCA, target.target])

@@ -166,6 +166,55 @@ final class CertificateTests: XCTestCase {
         }
     }
 
+    func testCAFileWithoutAPEMCertificateIsATypedError() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-cafile-\(getpid())-\(#line)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A DER certificate, a private key and an empty file: none is a PEM certificate or CRL.
+        let der = directory.appendingPathComponent("root.der")
+        try Data(Self.der("root.pem")).write(to: der)
+        let key = directory.appendingPathComponent("key.pem")
+        try Data("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n".utf8).write(to: key)
+        let empty = directory.appendingPathComponent("empty.pem")
+        try Data().write(to: empty)
+        for file in [der, key, empty] {
+            XCTAssertThrowsError(try TrustStore(extraCAFile: file.path), file.lastPathComponent) { error in
+                guard case .cannotLoad(let path, let reason) = error as? TrustStoreError else { return XCTFail("\(error)") }
+                XCTAssertEqual(path, file.path)
+                XCTAssertTrue(reason.contains("no PEM certificate"), reason)
+            }
+        }
+        // Text before the first block, and a bundle's second certificate, are fine.
+        let bundle = directory.appendingPathComponent("bundle.pem")
+        let root = try String(contentsOf: Self.fixtures.appendingPathComponent("root.pem"), encoding: .utf8)
+        try Data(("Subject: a comment ----- of some kind\n" + root + root).utf8).write(to: bundle)
+        XCTAssertTrue(TrustStore.holdsPEMCertificate(bundle.path))
+        XCTAssertNoThrow(try TrustStore(extraCAFile: bundle.path))
+    }
+
+    /// The `--ca-file` is parsed when a chain is first verified (or loadAnchors is called): a block that does not
+    /// decode is reported then, and the chain is judged without the file's anchors.
+    func testCAFileThatDoesNotParseIsAProblemOnceLoaded() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-cafile-\(getpid())-\(#line)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let broken = directory.appendingPathComponent("broken.pem")
+        try Data("-----BEGIN CERTIFICATE-----\nthis is not base64 !!\n-----END CERTIFICATE-----\n".utf8).write(to: broken)
+        let store = try TrustStore.withoutSystemAnchors(extraCAFile: broken.path)
+        XCTAssertNil(store.anchorProblem, "not parsed yet")
+        let verification = store.verify(chainDER: [try Self.der("leaf.pem")], at: Self.date("2026-09-01T00:00:00Z"))
+        XCTAssertFalse(verification.trusted)
+        guard case .cannotLoad(let path, _)? = store.anchorProblem else { return XCTFail("\(String(describing: store.anchorProblem))") }
+        XCTAssertEqual(path, broken.path)
+        // Loading again changes nothing, and a good file loaded late still anchors.
+        store.loadAnchors()
+        XCTAssertNotNil(store.anchorProblem)
+        let good = try TrustStore.withoutSystemAnchors(extraCAFile: Self.fixtures.appendingPathComponent("root.pem").path)
+        good.loadAnchors()
+        XCTAssertNil(good.anchorProblem)
+        XCTAssertTrue(good.verify(chainDER: [try Self.der("leaf.pem")], at: Self.date("2026-09-01T00:00:00Z")).trusted)
+    }
+
     func testFindingCatalogueIsDocumented() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let catalogue = try String(contentsOf: root.appendingPathComponent("docs/findings.md"), encoding: .utf8)

@@ -263,7 +263,11 @@ public struct Checker: Sendable {
                     observation.plaintextAfter220 += injected
                 }
             }
-            try session.handshake(deadline: deadline, onPlaintext: endpoint.tls == .starttls ? { injected += $0 } : nil)
+            // The trust store's anchors are parsed while the server answers the ClientHello; a resumed
+            // handshake (the injection probe's) comes after a full one that did it.
+            try session.handshake(
+                deadline: deadline, onPlaintext: endpoint.tls == .starttls ? { injected += $0 } : nil,
+                whileServerWorks: ticket == nil ? { trustStore.loadAnchors() } : nil)
         } catch {
             throw failure(error, phase: handshakePhase)
         }

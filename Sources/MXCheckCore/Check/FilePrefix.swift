@@ -5,7 +5,7 @@ import Glibc
 enum FilePrefix {
     /// At most `maximum` bytes; nil when the file cannot be opened. Read in blocks, so a small file under a large
     /// cap touches no more memory than it holds.
-    static func read(_ path: String, maximum: Int) -> Data? {
+    static func read(_ path: String, maximum: Int) -> [UInt8]? {
         guard let file = fopen(path, "rb") else { return nil }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -17,6 +17,6 @@ enum FilePrefix {
             if count < wanted { break }
         }
         guard ferror(file) == 0 else { return nil }
-        return Data(bytes)
+        return bytes
     }
 }

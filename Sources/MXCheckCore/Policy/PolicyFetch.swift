@@ -166,7 +166,7 @@ public struct PolicyFetcher: Sendable {
             return result
         }
         do {
-            try session.handshake(deadline: deadline, onPlaintext: nil)
+            try session.handshake(deadline: deadline, onPlaintext: nil, whileServerWorks: { trustStore.loadAnchors() })
         } catch {
             switch error {
             case .timedOut: result.error = .timedOut

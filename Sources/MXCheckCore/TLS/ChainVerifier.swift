@@ -76,6 +76,9 @@ public final class TrustStore: @unchecked Sendable {
 
     private let store: OpaquePointer
     private let lock = MutexLock()
+    /// The `--ca-file` not parsed yet (`loadAnchors`), and what went wrong when it was; guarded by `lock`.
+    private var pendingCAFile: String?
+    private var caFileProblem: TrustStoreError?
     /// Reading a system bundle takes tens of milliseconds: it happens on its own thread while the
     /// dialogue runs, and verification waits for it.
     private var loader: JoinableThread?
@@ -85,6 +88,11 @@ public final class TrustStore: @unchecked Sendable {
         try TrustStore(extraCAFile: extraCAFile, systemAnchors: false)
     }
 
+    /// The `--ca-file` must be a readable file with a PEM certificate or CRL in it, or this throws. OpenSSL
+    /// parses it later (`loadAnchors`, at the latest when a chain is verified): a first parse of a certificate
+    /// sets up OpenSSL's decoders, about 1.3 ms of a basic check that were spent before its first connection
+    /// and now pass while the server computes its first handshake flight. A file that fails to parse then is
+    /// `anchorProblem`.
     public convenience init(extraCAFile: String?) throws(TrustStoreError) {
         try self.init(extraCAFile: extraCAFile, systemAnchors: true)
     }
@@ -99,9 +107,10 @@ public final class TrustStore: @unchecked Sendable {
             guard access(extraCAFile, R_OK) == 0 else {
                 throw .cannotLoad(path: extraCAFile, reason: "no such readable file")
             }
-            guard X509_STORE_load_file(store, extraCAFile) == 1 else {
-                throw .cannotLoad(path: extraCAFile, reason: OpenSSLError.drain().description)
+            guard Self.holdsPEMCertificate(extraCAFile) else {
+                throw .cannotLoad(path: extraCAFile, reason: "no PEM certificate in it (a DER file, a key or another file?)")
             }
+            pendingCAFile = extraCAFile
         }
         guard systemAnchors else { return }
         let anchors = Self.systemAnchors()
@@ -116,6 +125,41 @@ public final class TrustStore: @unchecked Sendable {
             _ = X509_STORE_load_file(handle.value, bundle)
             releaseOpenSSLThreadState()
         }
+    }
+
+    /// Whether the file has a line that begins a PEM certificate, trusted certificate or CRL, the blocks
+    /// X509_STORE_load_file takes; read up to its first 64 MB.
+    static func holdsPEMCertificate(_ path: String) -> Bool {
+        guard let bytes = FilePrefix.read(path, maximum: 64 << 20) else { return false }
+        let markers = ["-----BEGIN CERTIFICATE-----", "-----BEGIN TRUSTED CERTIFICATE-----", "-----BEGIN X509 CERTIFICATE-----",
+                       "-----BEGIN X509 CRL-----"].map { Array($0.utf8) }
+        var index = bytes.startIndex
+        while let dash = bytes[index...].firstIndex(of: 0x2D) {
+            if markers.contains(where: { bytes[dash...].starts(with: $0) }) { return true }
+            index = bytes.index(after: dash)
+            // Skip the rest of the run of dashes: a marker starts at the first of five.
+            while index < bytes.endIndex, bytes[index] == 0x2D { index = bytes.index(after: index) }
+        }
+        return false
+    }
+
+    /// Parses the `--ca-file` into the store, once; any thread, any number of times. Verification calls it
+    /// first; a check calls it while its first handshake waits for the server.
+    public func loadAnchors() {
+        lock.withLock {
+            guard let path = pendingCAFile else { return }
+            pendingCAFile = nil
+            ERR_clear_error()
+            if X509_STORE_load_file(store, path) != 1 {
+                caFileProblem = .cannotLoad(path: path, reason: OpenSSLError.drain().description)
+            }
+        }
+    }
+
+    /// Set when the `--ca-file` turned out not to parse (`loadAnchors`): chains were then verified without
+    /// its anchors, and the run must say so.
+    public var anchorProblem: TrustStoreError? {
+        lock.withLock { caFileProblem }
     }
 
     /// Where the system's anchors are, as OpenSSL finds them (SSL_CERT_DIR / SSL_CERT_FILE or the built-in
@@ -183,6 +227,7 @@ public final class TrustStore: @unchecked Sendable {
         var depths = [Int32](repeating: 0, count: 32)
         var codes = [Int32](repeating: 0, count: 32)
         var total: Int32 = 0
+        loadAnchors()
         finishLoading()
         let count = lock.withLock {
             CMXCheckShims_verify_chain(store, leaf.pointer, stack, Int64(time.timeIntervalSince1970), &depths, &codes, 32, &total)

@@ -130,8 +130,10 @@ final class TLSSession {
 
     /// Completes the handshake. SMTP reply lines that arrive before the server's first TLS record are
     /// response injection: they go to `onPlaintext` and are consumed, never read as TLS.
-    /// Without `onPlaintext` (implicit TLS) nothing is screened.
-    func handshake(deadline: Deadline, onPlaintext: (([UInt8]) -> Void)?) throws(Failure) {
+    /// Without `onPlaintext` (implicit TLS) nothing is screened. `whileServerWorks` runs once, when the
+    /// ClientHello is sent and before the first wait for the server's answer: work of the caller's that then
+    /// costs no time, since the server computes its key share, signature and chain meanwhile.
+    func handshake(deadline: Deadline, onPlaintext: (([UInt8]) -> Void)?, whileServerWorks: (() -> Void)? = nil) throws(Failure) {
         // Implicit TLS: OpenSSL first reads from an empty pipe, so it sends its ClientHello and stops before
         // reading a byte of the server's; then the server's first bytes are looked at (a plaintext greeting
         // may well be there already), and only then does OpenSSL read the socket.
@@ -151,6 +153,7 @@ final class TLSSession {
             if status == 1 { return }
             if !screened && SSL_get_error(ssl, status) == SSL_ERROR_WANT_READ {
                 screened = true
+                whileServerWorks?()
                 if let onPlaintext {
                     let plaintext = try screenPlaintext(deadline: deadline)
                     if !plaintext.isEmpty { onPlaintext(plaintext) }
