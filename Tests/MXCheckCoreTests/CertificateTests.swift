@@ -14,6 +14,13 @@ final class CertificateTests: XCTestCase {
         return Array(try XCTUnwrap(Data(base64Encoded: body)))
     }
 
+    /// A new empty directory of this process's, for files the test writes; the caller removes it.
+    static func scratchDirectory(line: Int = #line) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-cafile-\(getpid())-\(line)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
     static func date(_ text: String) -> Date {
         ISO8601DateFormatter().date(from: text)!
     }
@@ -167,8 +174,7 @@ final class CertificateTests: XCTestCase {
     }
 
     func testCAFileWithoutAPEMCertificateIsATypedError() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-cafile-\(getpid())-\(#line)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // A DER certificate, a private key and an empty file: none is a PEM certificate or CRL.
         let der = directory.appendingPathComponent("root.der")
@@ -195,8 +201,7 @@ final class CertificateTests: XCTestCase {
     /// The `--ca-file` is parsed when a chain is first verified (or loadAnchors is called): a block that does not
     /// decode is reported then, and the chain is judged without the file's anchors.
     func testCAFileThatDoesNotParseIsAProblemOnceLoaded() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mxcheck-cafile-\(getpid())-\(#line)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let broken = directory.appendingPathComponent("broken.pem")
         try Data("-----BEGIN CERTIFICATE-----\nthis is not base64 !!\n-----END CERTIFICATE-----\n".utf8).write(to: broken)

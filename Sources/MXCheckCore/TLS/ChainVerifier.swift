@@ -127,20 +127,14 @@ public final class TrustStore: @unchecked Sendable {
         }
     }
 
-    /// Whether the file has a line that begins a PEM certificate, trusted certificate or CRL, the blocks
-    /// X509_STORE_load_file takes; read up to its first 64 MB.
+    /// Whether a line of the file begins a PEM certificate, trusted certificate or CRL, the blocks
+    /// X509_STORE_load_file takes (OpenSSL's PEM reader, too, looks for them at line starts); read up to its
+    /// first 64 MB.
     static func holdsPEMCertificate(_ path: String) -> Bool {
         guard let bytes = FilePrefix.read(path, maximum: 64 << 20) else { return false }
         let markers = ["-----BEGIN CERTIFICATE-----", "-----BEGIN TRUSTED CERTIFICATE-----", "-----BEGIN X509 CERTIFICATE-----",
                        "-----BEGIN X509 CRL-----"].map { Array($0.utf8) }
-        var index = bytes.startIndex
-        while let dash = bytes[index...].firstIndex(of: 0x2D) {
-            if markers.contains(where: { bytes[dash...].starts(with: $0) }) { return true }
-            index = bytes.index(after: dash)
-            // Skip the rest of the run of dashes: a marker starts at the first of five.
-            while index < bytes.endIndex, bytes[index] == 0x2D { index = bytes.index(after: index) }
-        }
-        return false
+        return bytes.split(separator: 0x0A).contains { line in markers.contains { line.starts(with: $0) } }
     }
 
     /// Parses the `--ca-file` into the store, once; any thread, any number of times. Verification calls it
