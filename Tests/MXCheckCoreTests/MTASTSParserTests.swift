@@ -175,6 +175,9 @@ final class MTASTSParserTests: XCTestCase {
         XCTAssertEqual(parse(["HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n"]), .failed(.badContentLength("+5")))
         XCTAssertEqual(parse(["HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"]), .failed(.unsupportedTransferEncoding("gzip")))
         XCTAssertEqual(parse(["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"]), .failed(.badChunk))
+        // A sign is no hex digit: "-5" once reached 5 bytes before the chunk's data (found by FuzzHTTPResponse).
+        XCTAssertEqual(parse(["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nlo\r\r\r\nA0\n"]), .failed(.badChunk))
+        XCTAssertEqual(parse(["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+3\r\nabc\r\n0\r\n\r\n"]), .failed(.badChunk))
         XCTAssertEqual(parse(["HTTP/1.1 200 OK\r\nX: a\r\n folded\r\n\r\n"]), .failed(.obsoleteLineFolding))
         XCTAssertEqual(parse(["HTTP/1.1 200 OK\r\n" + String(repeating: "X: y\r\n", count: 4000)], close: false), .failed(.headersTooLong(limit: 16384)))
     }

@@ -142,7 +142,9 @@ public struct HTTPResponseParser: Sendable {
                 }
                 let sizeLine = buffer[chunkCursor..<lineEnd.contentEnd]
                 let sizeText = sizeLine.prefix { $0 != UInt8(ascii: ";") }.filter { $0 != 0x20 && $0 != 0x09 }
-                guard !sizeText.isEmpty, sizeText.count <= 8,
+                // chunk-size is 1*HEXDIG (RFC 9112, 7.1): Int(_:radix:) alone would also take a sign, and a
+                // negative size would reach before the data.
+                guard !sizeText.isEmpty, sizeText.count <= 8, sizeText.allSatisfy(Self.isHexDigit),
                       let size = Int(String(decoding: sizeText, as: UTF8.self), radix: 16)
                 else { return .failed(.badChunk) }
                 if size == 0 {
@@ -174,6 +176,10 @@ public struct HTTPResponseParser: Sendable {
         }
         searchFrom = buffer.count
         return nil
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
     }
 
     private static func lineEnd(in bytes: [UInt8], from start: Int) -> (contentEnd: Int, next: Int)? {
