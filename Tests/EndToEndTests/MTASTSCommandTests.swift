@@ -199,6 +199,11 @@ final class MTASTSCommandTests: EndToEndTestCase {
         let (noColon, noColonObjects) = try run("sts-nocolon")
         XCTAssertEqual(noColon.status, 2)
         XCTAssertTrue((field(noColonObjects[0], "mtaSts.fetch.error") as? String ?? "").contains("without a colon"))
+
+        let (signed, signedObjects) = try run("sts-signedchunk")
+        XCTAssertEqual(signed.status, 2, signed.stdout)
+        XCTAssertEqual(policyIDs(signedObjects[0]), ["mtasts.policy_fetch_failed"])
+        XCTAssertTrue((field(signedObjects[0], "mtaSts.fetch.error") as? String ?? "").contains("malformed chunk"))
     }
 
     func testServersThatDripOrNeverAnswerEndWithinTheTimeout() throws {

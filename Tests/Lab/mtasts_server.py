@@ -54,6 +54,7 @@ SITES = {
     "sts-silent": ("valid", "silent", "", "text/plain"),
     "sts-nocolon": ("valid", "nocolon", "", "text/plain"),
     "sts-chunked": ("valid", "chunked", enforce(["mx1.lab.example"]), "text/plain"),
+    "sts-signedchunk": ("valid", "signedchunk", "", "text/plain"),
     "sts-garbage": ("valid", "garbage", "", "text/plain"),
     "sts-bench": ("valid", "ok", enforce(MX12), "text/plain"),
     # Its MX host (on the pool's 127.0.0.2) is not named by the pool's certificate (*.lab.example is one label).
@@ -207,6 +208,12 @@ class PolicyHandler(http.server.BaseHTTPRequestHandler):
                 piece = body[i:i + 7]
                 w.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             w.write(b"0\r\n\r\n")
+            self.close_connection = True
+            return
+        if behaviour == "signedchunk":
+            # A chunk size with a sign: not a hex number in chunked coding.
+            w.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+            w.write(b"-5\r\nversion: STSv1\r\n0\r\n\r\n")
             self.close_connection = True
             return
         if behaviour == "garbage":

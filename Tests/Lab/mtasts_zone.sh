@@ -12,7 +12,7 @@ dead_address=127.0.9.2
 
 sites="sts-enforce sts-testing sts-none sts-uncovered sts-wild2 sts-wild1 sts-redirect sts-404 sts-big
 sts-wrongname sts-partial sts-unknownca sts-expired sts-cnonly sts-maxage sts-short sts-nomx sts-html
-sts-dupkeys sts-drip sts-silent sts-nocolon sts-chunked sts-garbage sts-bench sts-refused sts-tworecords sts-badid
+sts-dupkeys sts-drip sts-silent sts-nocolon sts-chunked sts-signedchunk sts-garbage sts-bench sts-refused sts-tworecords sts-badid
 sts-certname"
 
 echo "; MTA-STS and TLS-RPT (Tests/Lab/mtasts_zone.sh)"
